@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("laoyuan.core.urls")),
+    path("", include("laoyuan.dashboard.urls")),
+    path("accounts/", include("laoyuan.accounts.urls")),
+    path("places/", include("laoyuan.places.urls")),
+    path("imports/", include("laoyuan.imports.urls")),
+    path("api/v1/", include("laoyuan.api.urls")),
+    path("admin/", admin.site.urls),
+]
