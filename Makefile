@@ -26,6 +26,7 @@ run: install
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install
+	@scripts/ensure-chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
