@@ -18,9 +18,19 @@ def _number(value: Decimal | None) -> float:
     return float(round(value or Decimal(0), 2))
 
 
-def overview(*, user: Any) -> dict[str, Any]:
-    """The registry figures of the user's scope (keys documented in README, 'overview')."""
+def overview(
+    *, user: Any, street_id: int | None = None, community_id: int | None = None
+) -> dict[str, Any]:
+    """The registry figures of the user's scope (keys documented in README, 'overview').
+
+    ``street_id`` and ``community_id`` narrow the figures to one street or community inside that
+    scope (the street and community pages); they never widen it.
+    """
     compounds = scoped(Compound.objects.all(), user)
+    if street_id is not None:
+        compounds = compounds.filter(street_id=street_id)
+    if community_id is not None:
+        compounds = compounds.filter(community_id=community_id)
     rows = list(
         compounds.order_by()
         .values("street_id", "management_mode", "company__kind")

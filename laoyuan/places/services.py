@@ -1,6 +1,7 @@
 """Writes to the place registry. The management mode changes only through here."""
 
 import datetime
+import os
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,53 @@ from laoyuan.places.models import Compound, House, ManagementPeriod, Takeover
 
 ZERO_AREA = Value(Decimal("0.00"), output_field=DecimalField(max_digits=12, decimal_places=2))
 MODES_WITH_COMPANY = {ManagementMode.PROFESSIONAL, ManagementMode.PUBLIC}
+
+# Scanned agreements: PDF, JPEG or PNG, recognised by their first bytes, at most 10 MB.
+AGREEMENT_MAX_BYTES = 10 * 1024 * 1024
+AGREEMENT_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+AGREEMENT_EXTENSIONS = {
+    ".pdf": "application/pdf",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".png": "image/png",
+}
+AGREEMENT_FILE_FIELDS = ("entrustment_file", "service_agreement_file")
+
+
+def sniff_agreement_type(head: bytes) -> str | None:
+    """The MIME type of an agreement scan from its first bytes, or None if it is none we take."""
+    for signature, content_type in AGREEMENT_SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    return None
+
+
+def agreement_file_error(upload: Any) -> str | None:
+    """Why an uploaded agreement cannot be kept, or None when it is a PDF, JPEG or PNG scan.
+
+    The content decides, not the name: a renamed executable stays out, and a file whose name
+    promises one type while its bytes are another is refused too (it would be served wrongly).
+    """
+    if upload.size is not None and upload.size > AGREEMENT_MAX_BYTES:
+        return _("The file is larger than 10 MB.")
+    extension = os.path.splitext(upload.name or "")[1].lower()
+    if extension not in AGREEMENT_EXTENSIONS:
+        return _("Upload a PDF, JPEG or PNG file.")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    content_type = sniff_agreement_type(head)
+    if content_type is None:
+        return _("The file's content is not a PDF, JPEG or PNG.")
+    if content_type != AGREEMENT_EXTENSIONS[extension]:
+        return _("The file's content does not match its name (%(name)s).") % {
+            "name": os.path.basename(upload.name)
+        }
+    return None
 
 
 @transaction.atomic
@@ -71,12 +119,18 @@ def change_management_mode(
         elif current.mode == mode and current.company_id == (company.pk if company else None):
             errors["mode"] = _("The compound is already managed this way.")
     if mode == ManagementMode.PUBLIC:
-        if not takeover or not takeover.get("entrustment_signed_on"):
+        details = takeover or {}
+        if not details.get("entrustment_signed_on"):
             errors["entrustment_signed_on"] = _(
                 "A public takeover needs the date of the entrustment agreement."
             )
-        elif (takeover.get("trial_months") or 0) < 0:
+        trial_months = details.get("trial_months")
+        if trial_months is not None and trial_months < 0:
             errors["trial_months"] = _("Trial months cannot be negative.")
+        for name in AGREEMENT_FILE_FIELDS:
+            upload = details.get(name)
+            if upload and (problem := agreement_file_error(upload)):
+                errors[name] = problem
     if errors:
         raise ValidationError(errors)
 
@@ -92,8 +146,9 @@ def change_management_mode(
         reason=reason.strip(),
         recorded_by=actor if getattr(actor, "pk", None) else None,
     )
+    recorded_takeover = None
     if mode == ManagementMode.PUBLIC and takeover is not None:
-        record_takeover(period=period, **takeover)
+        recorded_takeover = record_takeover(period=period, **takeover)
     compound.management_mode = mode
     compound.company = company
     compound.save(update_fields=["management_mode", "company"])
@@ -107,10 +162,23 @@ def change_management_mode(
             "after": {"mode": mode, "company": company},
             "effective_on": effective_on,
             "reason": reason.strip(),
+            **({"takeover": _takeover_facts(recorded_takeover)} if recorded_takeover else {}),
         },
         street_id=compound.street_id,
     )
     return period
+
+
+def _takeover_facts(takeover: Takeover) -> dict[str, Any]:
+    """What the audit trail keeps of a takeover: its terms and the names of the stored files."""
+    return {
+        "trial_months": takeover.trial_months,
+        "entrustment_signed_on": takeover.entrustment_signed_on,
+        "entrustment_party": takeover.entrustment_party,
+        "entrustment_file": takeover.entrustment_file.name or "",
+        "service_agreement_signed_on": takeover.service_agreement_signed_on,
+        "service_agreement_file": takeover.service_agreement_file.name or "",
+    }
 
 
 def record_takeover(
