@@ -109,10 +109,21 @@ class RoleAssignment(models.Model):
         scope: models.Model = getattr(self, self.level)
         return scope
 
+    @property
+    def scope_label(self) -> str:
+        """The scope as a list shows it; a house with its compound (select_related both)."""
+        if self.level == ScopeLevel.HOUSE and self.house is not None:
+            return f"{self.house.compound.name} {self.house.label}"
+        if self.level == ScopeLevel.COMPOUND and self.compound is not None:
+            return f"{self.compound.code} {self.compound.name}"
+        return str(self.scope_object)
+
 
 class Invitation(models.Model):
     """An invitation to take a role: the invitee sets a password through the link."""
 
+    # The SHA-256 of the token in the link (accounts.queries.invitation_token_hash); the token
+    # itself is only ever in the message sent to the invitee.
     token = models.CharField(max_length=64, unique=True)
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)

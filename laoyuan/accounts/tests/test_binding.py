@@ -1,0 +1,252 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from laoyuan.accounts import services
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.models import RoleAssignment
+from laoyuan.core.models import AuditEvent
+from laoyuan.core.personal import decrypt_id_number, id_number_check_char, id_number_hash
+from laoyuan.factories import Cast, UserFactory
+from laoyuan.people.models import Person, Residency
+
+
+def valid_id(first17: str = "41010419800101123") -> str:
+    return first17 + id_number_check_char(first17)
+
+
+def snapshot():
+    return (
+        Person.objects.count(),
+        Residency.objects.count(),
+        RoleAssignment.objects.count(),
+        AuditEvent.objects.count(),
+    )
+
+
+def test_bind_resident_new_person_with_id_number(cast: Cast) -> None:
+    number = valid_id()
+    residency = services.bind_resident(
+        actor=cast.users[Role.COMPANY],
+        house=cast.a.neighbour_house,
+        household_role="tenant",
+        name="孙七",
+        phone="13511112222",
+        id_number=number.lower(),
+    )
+    person = residency.person
+    assert (person.name, person.phone, person.street_id) == (
+        "孙七",
+        "13511112222",
+        cast.a.street.pk,
+    )
+    assert number not in person.id_number_encrypted
+    assert decrypt_id_number(person.id_number_encrypted) == number
+    assert person.id_number_hash == id_number_hash(number)
+    assert person.id_number_tail == number[-4:]
+    assert person.masked_id_number == "*" * 14 + number[-4:]
+    assert (residency.house, residency.compound, residency.role) == (
+        cast.a.neighbour_house,
+        cast.a.compound,
+        "tenant",
+    )
+    cast.a.compound.refresh_from_db()
+    assert cast.a.compound.residents == 3
+    event = AuditEvent.objects.get(action="resident.bound")
+    assert (event.target_id, event.street_id) == (residency.pk, cast.a.street.pk)
+    assert "孙七" not in event.summary
+
+
+def test_bind_resident_duplicate_id_names_the_masked_record(cast: Cast) -> None:
+    number = valid_id()
+    services.bind_resident(
+        actor=cast.users[Role.COMMUNITY],
+        house=cast.a.house,
+        household_role="family",
+        name="周八",
+        id_number=number,
+    )
+    before = snapshot()
+    with pytest.raises(ValidationError) as caught:
+        services.bind_resident(
+            actor=cast.users[Role.COMMUNITY],
+            house=cast.a.neighbour_house,
+            household_role="owner",
+            name="周八八",
+            id_number=number,
+        )
+    message = caught.value.message_dict["id_number"][0]
+    assert "*" * 14 + number[-4:] in message
+    assert snapshot() == before
+
+
+def test_bind_resident_invalid_id_and_missing_name_write_nothing(cast: Cast) -> None:
+    number = valid_id()
+    wrong_check = number[:17] + ("1" if number[17] == "0" else "0")
+    before = snapshot()
+    with pytest.raises(ValidationError) as caught:
+        services.bind_resident(
+            actor=cast.users[Role.COMPANY],
+            house=cast.a.house,
+            household_role="owner",
+            name="",
+            phone="123",
+            id_number=wrong_check,
+        )
+    assert set(caught.value.message_dict) == {"name", "phone", "id_number"}
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("who", ["outsider", Role.GRID, Role.BRANCH, Role.RESIDENT])
+def test_bind_resident_outside_powers_writes_nothing(cast: Cast, who: str) -> None:
+    before = snapshot()
+    with pytest.raises(ValidationError):
+        services.bind_resident(
+            actor=cast.users[who], house=cast.a.house, household_role="owner", name="x"
+        )
+    assert snapshot() == before
+
+
+def test_bind_resident_company_cannot_bind_in_compound_it_does_not_serve(cast: Cast) -> None:
+    before = snapshot()
+    with pytest.raises(ValidationError):
+        services.bind_resident(
+            actor=cast.users[Role.COMPANY],
+            house=cast.a.other_compound.houses.get(),
+            household_role="owner",
+            name="x",
+        )
+    assert snapshot() == before
+
+
+def test_bind_resident_existing_person_with_account(cast: Cast) -> None:
+    account = UserFactory(username="13812341234", phone="13812341234")
+    person = cast.a.resident_person
+    services.bind_resident(
+        actor=cast.users[Role.COMPANY],
+        house=cast.a.neighbour_house,
+        household_role="owner",
+        person=person,
+        user=account,
+    )
+    assert set(Residency.objects.filter(person=person).values_list("house_id", flat=True)) == {
+        cast.a.house.pk,
+        cast.a.neighbour_house.pk,
+    }
+    account.refresh_from_db()
+    assert account.person == person
+    assert list(RoleAssignment.objects.filter(user=account).values_list("role", "house_id")) == [
+        ("resident", cast.a.neighbour_house.pk)
+    ]
+    assert sorted(
+        AuditEvent.objects.filter(action__in=["resident.bound", "role.granted"]).values_list(
+            "action", flat=True
+        )
+    ) == [
+        "resident.bound",
+        "role.granted",
+    ]
+    with pytest.raises(ValidationError):
+        services.bind_resident(
+            actor=cast.users[Role.COMPANY],
+            house=cast.a.neighbour_house,
+            household_role="owner",
+            person=person,
+        )
+
+
+def test_bind_resident_refuses_person_outside_scope(cast: Cast) -> None:
+    before = snapshot()
+    with pytest.raises(ValidationError):
+        services.bind_resident(
+            actor=cast.users[Role.COMPANY],
+            house=cast.a.neighbour_house,
+            household_role="owner",
+            person=cast.b.resident_person,
+        )
+    assert snapshot() == before
+
+
+# --- page ----------------------------------------------------------------------------------------
+
+
+def test_bind_page_company_binds_new_resident(client, cast: Cast) -> None:
+    client.force_login(cast.users[Role.COMPANY])
+    page = client.get(f"/accounts/residents/bind/?compound={cast.a.compound.pk}")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert cast.a.compound.name in text
+    assert cast.b.compound.name not in text
+    assert f'<option value="{cast.a.neighbour_house.pk}">1号楼-1-102</option>' in text
+    assert "138****1234" in text  # the compound's residents, masked
+    response = client.post(
+        "/accounts/residents/bind/",
+        {
+            "compound": cast.a.compound.pk,
+            "house": cast.a.neighbour_house.pk,
+            "name": "吴九",
+            "phone": "13522223333",
+            "id_number": "",
+            "household_role": "owner",
+        },
+    )
+    assert response.status_code == 302
+    assert Residency.objects.filter(house=cast.a.neighbour_house, person__name="吴九").count() == 1
+
+
+def test_bind_page_duplicate_id_shows_the_error(client, cast: Cast) -> None:
+    number = valid_id()
+    Person.objects.filter(pk=cast.b.resident_person.pk).update(
+        id_number_hash=id_number_hash(number), id_number_tail=number[-4:]
+    )
+    client.force_login(cast.users[Role.COMMUNITY])
+    before = snapshot()
+    response = client.post(
+        "/accounts/residents/bind/",
+        {
+            "compound": cast.a.compound.pk,
+            "house": cast.a.neighbour_house.pk,
+            "name": "郑十",
+            "id_number": number,
+            "household_role": "owner",
+        },
+    )
+    assert response.status_code == 200
+    assert "*" * 14 + number[-4:] in response.content.decode()
+    assert snapshot() == before
+
+
+def test_bind_page_crafted_foreign_house_is_a_form_error(client, cast: Cast) -> None:
+    client.force_login(cast.users[Role.COMPANY])
+    before = snapshot()
+    for data in (
+        {"compound": cast.b.compound.pk, "house": cast.b.house.pk},
+        {"compound": cast.a.compound.pk, "house": cast.b.house.pk},
+        {
+            "compound": cast.a.compound.pk,
+            "house": cast.a.house.pk,
+            "person": cast.b.resident_person.pk,
+        },
+    ):
+        response = client.post(
+            "/accounts/residents/bind/", {"name": "x", "household_role": "owner", **data}
+        )
+        assert response.status_code == 200, data
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "who", [Role.GRID, Role.BRANCH, Role.COMMITTEE, Role.RESIDENT, Role.INSPECTOR]
+)
+def test_bind_page_is_404_for_other_roles(client, cast: Cast, who: str) -> None:
+    client.force_login(cast.users[who])
+    before = snapshot()
+    assert client.get("/accounts/residents/bind/").status_code == 404
+    assert client.post("/accounts/residents/bind/", {"name": "x"}).status_code == 404
+    assert snapshot() == before
+
+
+def test_bind_page_outsider_sees_no_houses_of_street_a(client, cast: Cast) -> None:
+    client.force_login(cast.users["outsider"])
+    text = client.get(f"/accounts/residents/bind/?compound={cast.a.compound.pk}").content.decode()
+    assert cast.a.compound.name not in text
+    assert f'value="{cast.b.compound.pk}"' in text
