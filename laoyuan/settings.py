@@ -212,23 +212,42 @@ PHONE_CODE_ATTEMPTS = 5
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first: an anonymous call answers 401 with "WWW-Authenticate: Token".
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    # JSON only: the browsable API's pages would need inline script the CSP forbids; the
+    # documentation lives at /api/v1/docs/.
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "laoyuan.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "laoyuan.api.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Laoyuan API",
-    "DESCRIPTION": "Property services and community governance for old residential compounds.",
+    "DESCRIPTION": (
+        "Property services and community governance for old residential compounds. "
+        "Get a token from /api/v1/auth/token/ and send it as `Authorization: Token <key>`. "
+        "Every list and object is limited to the caller's scope; another scope's object is a "
+        "404. Errors are JSON: `detail`, and for invalid input `errors` by field."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No online validator badge: the docs page works without internet and inside the CSP.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ManagementModeEnum": "laoyuan.places.enums.ManagementMode",
+        "HouseStatusEnum": "laoyuan.places.enums.HouseStatus",
+        "CompanyKindEnum": "laoyuan.orgs.enums.CompanyKind",
+    },
 }
 
 LOGGING = {

@@ -1,4 +1,21 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from laoyuan.api import views
 
 app_name = "api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("compounds", views.CompoundViewSet, basename="compound")
+router.register("houses", views.HouseViewSet, basename="house")
+
+urlpatterns = [
+    path("auth/token/", views.ObtainTokenView.as_view(), name="token"),
+    path("overview/", views.OverviewView.as_view(), name="overview"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", views.DocsView.as_view(), name="docs"),
+    path("", include(router.urls)),
+    # Last: anything else under /api/v1/ is a JSON 404, not the site's HTML error page.
+    re_path(r"^(?P<path>.*)$", views.not_found, name="not_found"),
+]

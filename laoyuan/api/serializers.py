@@ -1,0 +1,236 @@
+"""What the API shows of the registry, and the query parameters it accepts.
+
+Serializers only shape data: every queryset they read is built (and scoped) by ``places.queries``
+or ``accounts.scoping`` in the views.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from laoyuan.orgs.models import PropertyCompany
+from laoyuan.places.enums import ManagementMode
+from laoyuan.places.models import Compound, House, ManagementPeriod
+from laoyuan.places.queries import COMPOUND_ORDERINGS
+
+# --- Query parameters -------------------------------------------------------------------------
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdParam(serializers.RegexField):
+    """An id in a query string: ASCII digits only, exactly what the list page accepts."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)  # "?street=" means any street, as on the page
+        kwargs.setdefault("error_messages", {"invalid": _("Enter a whole number.")})
+        super().__init__(r"^[0-9]{1,18}$", **kwargs)
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BoolParam(serializers.Field):
+    """``true``/``false`` (or ``1``/``0``) in a query string, as the list page reads it; blank
+    means either."""
+
+    default_error_messages = {"invalid": _("Enter true or false.")}
+    VALUES = {"true": True, "1": True, "false": False, "0": False, "": None}
+
+    def to_internal_value(self, data: Any) -> bool | None:
+        try:
+            return self.VALUES[str(data).strip().lower()]
+        except KeyError:
+            self.fail("invalid")
+
+    def to_representation(self, value: Any) -> bool:
+        return bool(value)
+
+
+class CompoundFilterSerializer(serializers.Serializer):
+    """The compound list's filters; the same names and meanings as the compound list page."""
+
+    street = IdParam(help_text=_("Street id."))
+    community = IdParam(help_text=_("Community id."))
+    grid = IdParam(help_text=_("Grid id."))
+    mode = serializers.ChoiceField(
+        choices=ManagementMode.choices,
+        required=False,
+        allow_blank=True,
+        help_text=_("Management mode."),
+    )
+    company = IdParam(help_text=_("Property company id."))
+    renovated = BoolParam(required=False, help_text=_("Renovated (已改造) or not."))
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=_("Search in code, name and address."),
+    )
+    ordering = serializers.ChoiceField(
+        choices=list(COMPOUND_ORDERINGS),
+        required=False,
+        allow_blank=True,
+        help_text=_("Sort order; a leading minus sorts descending. Default: code."),
+    )
+
+
+class HouseFilterSerializer(serializers.Serializer):
+    compound = IdParam(help_text=_("Only the houses of this compound (id)."))
+
+
+# --- Registry ---------------------------------------------------------------------------------
+
+
+class PlaceRefSerializer(serializers.Serializer):
+    """A street, community, grid or compound as a reference."""
+
+    id = serializers.IntegerField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class CompanyRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PropertyCompany
+        fields = ["id", "code", "name", "kind"]
+        read_only_fields = fields
+
+
+class CompoundSerializer(serializers.ModelSerializer):
+    street = PlaceRefSerializer(read_only=True)
+    community = PlaceRefSerializer(read_only=True)
+    grid = PlaceRefSerializer(read_only=True)
+    company = CompanyRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Compound
+        fields = [
+            "id",
+            "code",
+            "name",
+            "address",
+            "street",
+            "community",
+            "grid",
+            "management_mode",
+            "company",
+            "area_m2",
+            "households",
+            "residents",
+            "renovated",
+            "build_year",
+            "latitude",
+            "longitude",
+        ]
+        read_only_fields = fields
+
+
+class ManagementPeriodSerializer(serializers.ModelSerializer):
+    company = CompanyRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = ManagementPeriod
+        fields = ["mode", "company", "started_on", "ended_on", "reason"]
+        read_only_fields = fields
+
+
+class CompoundDetailSerializer(CompoundSerializer):
+    buildings = serializers.IntegerField(
+        source="buildings_count", read_only=True, help_text=_("Number of buildings.")
+    )
+    mode_history = ManagementPeriodSerializer(many=True, read_only=True)
+
+    class Meta(CompoundSerializer.Meta):
+        fields = [*CompoundSerializer.Meta.fields, "buildings", "mode_history"]
+        read_only_fields = fields
+
+
+class HouseSerializer(serializers.ModelSerializer):
+    compound = PlaceRefSerializer(read_only=True)
+    building = serializers.CharField(
+        source="building.number", read_only=True, help_text=_("Building number.")
+    )
+    area_m2 = serializers.DecimalField(
+        source="area",
+        max_digits=9,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("Registered floor area (建筑面积) in m²."),
+    )
+
+    class Meta:
+        model = House
+        fields = ["id", "compound", "building", "unit", "floor", "room", "area_m2", "status"]
+        read_only_fields = fields
+
+
+# --- Figures (documentation of dashboard.queries.overview; the view returns its dict as is) ----
+
+
+class FiguresSerializer(serializers.Serializer):
+    compounds = serializers.IntegerField()
+    area_m2 = serializers.FloatField()
+    households = serializers.IntegerField()
+
+
+class PublicCompaniesSerializer(FiguresSerializer):
+    count = serializers.IntegerField(help_text=_("Public companies serving these compounds."))
+
+
+class StreetFiguresSerializer(FiguresSerializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+ByModeSerializer = type(
+    "ByModeSerializer",
+    (serializers.Serializer,),
+    {mode: FiguresSerializer() for mode in ManagementMode.values},
+)
+
+
+class OverviewSerializer(serializers.Serializer):
+    compounds = serializers.IntegerField()
+    area_m2 = serializers.FloatField(help_text=_("Sum of the houses' floor areas, m²."))
+    households = serializers.IntegerField(help_text=_("Houses."))
+    residents = serializers.IntegerField()
+    by_mode = ByModeSerializer()
+    public_companies = PublicCompaniesSerializer()
+    committees = serializers.IntegerField()
+    party_branches = serializers.IntegerField(help_text=_("Compound party branches."))
+    agency_branches = serializers.IntegerField()
+    cadres = serializers.IntegerField()
+    by_street = StreetFiguresSerializer(many=True)
+
+
+# --- Tokens and errors ------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, style={"input_type": "password"}
+    )
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+# Named through inline_serializer: a declared field called "errors" would shadow Serializer.errors.
+ValidationErrorSerializer = inline_serializer(
+    name="ValidationError",
+    fields={
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            help_text=_("Messages by field; errors of the whole request under non_field_errors."),
+        ),
+    },
+)
