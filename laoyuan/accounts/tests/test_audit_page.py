@@ -142,5 +142,5 @@ def test_audit_page_paginates(client, cast: Cast, events, django_assert_max_num_
     assert len(ids_on_page(first)) == 50
     second = client.get("/accounts/audit/?page=2")
     assert len(ids_on_page(second)) == 13
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         client.get("/accounts/audit/")
