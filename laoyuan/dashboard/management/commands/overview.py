@@ -1,0 +1,80 @@
+"""``python manage.py overview [--json] [--as USERNAME]``: the district figures, as the pages and
+the API show them (``dashboard.queries.overview``), for the whole district or one user's scope."""
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from laoyuan.accounts.models import User
+from laoyuan.dashboard.queries import overview
+
+
+def whole_district_viewer() -> User:
+    """An unsaved superuser: ``accounts.scoping.scope_for`` gives a superuser everything."""
+    return User(username="overview", is_superuser=True, is_active=True)
+
+
+def _area(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def render_table(figures: dict[str, Any]) -> str:
+    """The figures as plain-text tables, for people reading a terminal."""
+    lines = [
+        f"{'compounds':<18}{figures['compounds']:>16,}",
+        f"{'area (m²)':<18}{_area(figures['area_m2']):>16}",
+        f"{'households':<18}{figures['households']:>16,}",
+        f"{'residents':<18}{figures['residents']:>16,}",
+        f"{'committees':<18}{figures['committees']:>16,}",
+        f"{'party branches':<18}{figures['party_branches']:>16,}",
+        f"{'agency branches':<18}{figures['agency_branches']:>16,}",
+        f"{'cadres':<18}{figures['cadres']:>16,}",
+        "",
+        f"{'mode':<18}{'compounds':>10}{'area (m²)':>16}{'households':>12}",
+    ]
+    for mode, row in figures["by_mode"].items():
+        lines.append(
+            f"{mode:<18}{row['compounds']:>10,}{_area(row['area_m2']):>16}{row['households']:>12,}"
+        )
+    public = figures["public_companies"]
+    lines += [
+        "",
+        f"public companies: {public['count']} serving {public['compounds']:,} compounds, "
+        f"{_area(public['area_m2'])} m², {public['households']:,} households",
+        "",
+        f"{'street':<24}{'code':<12}{'compounds':>10}{'area (m²)':>16}{'households':>12}",
+    ]
+    for row in figures["by_street"]:
+        # Chinese characters take two columns in a terminal.
+        name = row["name"] + " " * max(0, 24 - 2 * len(row["name"]))
+        lines.append(
+            f"{name}{row['code']:<12}{row['compounds']:>10,}"
+            f"{_area(row['area_m2']):>16}{row['households']:>12,}"
+        )
+    return "\n".join(lines)
+
+
+class Command(BaseCommand):
+    help = "Print the district figures (the overview), for the whole district or one user."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--json", action="store_true", help="print JSON")
+        parser.add_argument(
+            "--as", dest="username", metavar="USERNAME", help="only what this user may see"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        username = options["username"]
+        if username is None:
+            viewer = whole_district_viewer()
+        else:
+            found = User.objects.filter(username=username).first()
+            if found is None:
+                raise CommandError(f"No user named {username!r}.")
+            viewer = found
+        figures = overview(user=viewer)
+        if options["json"]:
+            self.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2))
+        else:
+            self.stdout.write(render_table(figures))

@@ -1,0 +1,92 @@
+"""`manage.py overview`: the overview figures, whole or scoped, as JSON or a table."""
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from laoyuan.accounts.enums import Role
+from laoyuan.dashboard.management.commands.overview import whole_district_viewer
+from laoyuan.dashboard.queries import overview
+from laoyuan.factories import Cast
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command("overview", *args, stdout=out)
+    return out.getvalue()
+
+
+def run_json(*args: str) -> dict[str, Any]:
+    figures: dict[str, Any] = json.loads(run("--json", *args))
+    return figures
+
+
+def test_overview_command_without_as_shows_the_whole_district(cast: Cast) -> None:
+    figures = run_json()
+
+    assert figures == json.loads(json.dumps(overview(user=whole_district_viewer())))
+    assert figures["compounds"] == 4
+    assert [row["name"] for row in figures["by_street"]] == ["甲街道", "乙街道"]
+    assert figures["households"] == 6
+    assert figures["area_m2"] == 465.6  # per street: 86.40 + 60.00 + 86.40
+    assert figures["public_companies"] == {
+        "count": 2,
+        "compounds": 2,
+        "area_m2": 292.8,
+        "households": 4,
+    }
+
+
+def test_overview_command_as_street_user_shows_only_that_street(cast: Cast) -> None:
+    figures = run_json("--as", cast.users[Role.STREET].username)
+
+    assert figures["compounds"] == 2
+    assert [row["name"] for row in figures["by_street"]] == ["甲街道"]
+    assert figures["by_street"][0]["compounds"] == 2
+    assert figures["households"] == 3
+    assert figures["cadres"] == 1
+
+
+def test_overview_command_as_outsider_shows_none_of_street_a(cast: Cast) -> None:
+    figures = run_json("--as", cast.users["outsider"].username)
+
+    assert [row["name"] for row in figures["by_street"]] == ["乙街道"]
+    assert figures["compounds"] == 2
+
+
+def test_overview_command_as_user_without_roles_shows_nothing(cast: Cast) -> None:
+    from laoyuan.factories import UserFactory
+
+    nobody = UserFactory(username="nobody-here")
+
+    figures = run_json("--as", nobody.username)
+
+    assert figures["compounds"] == 0
+    assert figures["by_street"] == []
+    assert figures["cadres"] == 0
+
+
+def test_overview_command_unknown_user_is_an_error(cast: Cast) -> None:
+    with pytest.raises(CommandError, match="'ghost'"):
+        run("--json", "--as", "ghost")
+
+
+def test_overview_command_prints_a_table_without_json(cast: Cast) -> None:
+    text = run()
+
+    assert "compounds" in text.splitlines()[0]
+    assert text.splitlines()[0].split()[-1] == "4"
+    assert "public companies: 2 serving 2 compounds" in text
+    assert "甲街道" in text and "乙街道" in text
+
+
+@pytest.mark.django_db
+def test_overview_command_on_an_empty_registry_prints_zeros() -> None:
+    figures = run_json()
+
+    assert figures["compounds"] == 0
+    assert figures["area_m2"] == 0.0
+    assert figures["by_street"] == []

@@ -1,0 +1,82 @@
+"""The full demo district (scale 1) reports the seed document's figures through `overview`."""
+
+import io
+import json
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from laoyuan.places.models import ManagementPeriod
+
+
+def overview_json(*args: str) -> dict[str, Any]:
+    out = io.StringIO()
+    call_command("overview", "--json", *args, stdout=out)
+    figures: dict[str, Any] = json.loads(out.getvalue())
+    return figures
+
+
+def within(value: float, target: float, fraction: float) -> bool:
+    return abs(value - target) <= target * fraction
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_seed_demo_full_scale_reports_the_seed_figures() -> None:
+    call_command(
+        "seed_demo",
+        "--seed",
+        "42",
+        "--today",
+        "2026-11-27",
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+    )
+
+    figures = overview_json()
+
+    assert figures["compounds"] == 548
+    assert figures["households"] == 71_000
+    assert {mode: row["compounds"] for mode, row in figures["by_mode"].items()} == {
+        "professional": 150,
+        "owner_self": 52,
+        "public": 346,
+        "owner_unit": 0,
+        "unmanaged": 0,
+    }
+    public = figures["public_companies"]
+    assert (public["count"], public["compounds"], public["households"]) == (8, 346, 38_585)
+    assert figures["by_mode"]["public"]["households"] == 38_585
+    assert figures["committees"] == 570
+    assert figures["party_branches"] == 548
+    assert figures["agency_branches"] == 162
+    assert figures["cadres"] == 570
+    assert within(figures["area_m2"], 5_460_000, 0.01)
+    assert within(public["area_m2"], 2_845_000, 0.01)
+    assert within(figures["residents"], 220_000, 0.02)
+    assert len(figures["by_street"]) == 12
+    assert sum(row["compounds"] for row in figures["by_street"]) == 548
+    assert sum(row["households"] for row in figures["by_street"]) == 71_000
+
+    first: dict[int, str] = {}
+    for compound_id, mode in ManagementPeriod.objects.order_by(
+        "compound_id", "started_on", "id"
+    ).values_list("compound_id", "mode"):
+        first.setdefault(compound_id, mode)
+    before = {mode: list(first.values()).count(mode) for mode in set(first.values())}
+    assert before == {"professional": 134, "owner_self": 106, "unmanaged": 308}
+
+    street = overview_json("--as", "demo-street")
+    assert len(street["by_street"]) == 1
+    row = street["by_street"][0]
+    assert row["name"] == "北下街街道"
+    assert street["compounds"] == row["compounds"] < 548
+    assert street["households"] == row["households"]
+    assert street["area_m2"] == row["area_m2"]
+    whole_row = next(r for r in figures["by_street"] if r["code"] == row["code"])
+    assert whole_row == row
+    assert street["public_companies"]["count"] == 1
+
+    with pytest.raises(CommandError, match="no-such-user"):
+        overview_json("--as", "no-such-user")
