@@ -17,7 +17,7 @@ def compound_headers() -> list[str]:
     """The export's header row, in the active language (the list page shows the same columns)."""
     return [
         _("Code"),
-        _("Name"),
+        _("Compound name"),
         _("Street"),
         _("Community"),
         _("Grid"),

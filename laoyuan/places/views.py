@@ -51,7 +51,7 @@ TAKEOVER_FILES = {"entrustment": "entrustment_file", "service-agreement": "servi
 # The compound list's columns: label, the ordering key that sorts by it, numeric.
 LIST_COLUMNS = (
     (gettext_lazy("Code"), "code", False),
-    (gettext_lazy("Name"), "name", False),
+    (gettext_lazy("Compound name"), "name", False),
     (gettext_lazy("Street"), "street", False),
     (gettext_lazy("Community"), None, False),
     (gettext_lazy("Grid"), None, False),

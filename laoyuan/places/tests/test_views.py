@@ -268,7 +268,7 @@ def exported_rows(response) -> list[tuple]:
 
 HEADER = (
     "Code",
-    "Name",
+    "Compound name",
     "Street",
     "Community",
     "Grid",
