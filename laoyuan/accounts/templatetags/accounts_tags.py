@@ -10,6 +10,7 @@ from laoyuan.accounts import queries
 from laoyuan.accounts.enums import PHONE_ROLES
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.core.personal import mask_phone
+from laoyuan.imports.queries import IMPORT_ROLES
 from laoyuan.people.enums import HouseholdRole
 
 register = template.Library()
@@ -69,7 +70,13 @@ def accounts_menu(context: dict[str, Any]) -> dict[str, bool]:
     request = context.get("request")
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"users": False, "bind": False, "signup_requests": False, "audit": False}
+        return {
+            "users": False,
+            "bind": False,
+            "signup_requests": False,
+            "audit": False,
+            "imports": False,
+        }
     manages = queries.manages_users(user)
     street_ids = queries.audit_street_ids(user)
     return {
@@ -77,4 +84,5 @@ def accounts_menu(context: dict[str, Any]) -> dict[str, bool]:
         "bind": manages and queries.binds_residents(user),
         "signup_requests": manages and queries.binds_residents(user),
         "audit": street_ids is None or bool(street_ids),
+        "imports": scope_for(user).has_role(*IMPORT_ROLES),
     }
