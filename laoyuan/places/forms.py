@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from laoyuan.accounts.scoping import scoped
+from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.orgs.enums import CompanyKind
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.enums import ManagementMode
@@ -47,7 +47,8 @@ class CompanyChoiceField(forms.ModelChoiceField):
 class CompoundFilterForm(forms.Form):
     """The compound list's filters, with dropdown options limited to the user's scope.
 
-    A chosen street narrows the community and grid options, and a chosen community the grids.
+    A chosen street narrows the community and grid options, and a chosen community the grids;
+    a user who sees several streets (or communities) chooses one before its children are listed.
     """
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
@@ -82,14 +83,22 @@ class CompoundFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, filters: CompoundFilters, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        scope = scope_for(user)
+        scope_spans_streets = scope.everything or bool(scope.district) or len(scope.street) > 1
         streets = scoped(Street.objects.all(), user)
         communities = scoped(Community.objects.all(), user)
         grids = scoped(Grid.objects.all(), user)
         if filters.street is not None:
             communities = communities.filter(street_id=filters.street)
             grids = grids.filter(street_id=filters.street)
+        elif filters.community is None and scope_spans_streets:
+            # A district-wide user picks a street first: listing every community and grid of
+            # the district (thousands at scale) would make the page slow and the list useless.
+            communities = communities.none()
         if filters.community is not None:
             grids = grids.filter(community_id=filters.community)
+        elif filters.grid is None and scope_spans_streets:
+            grids = grids.none()
         fields: Any = self.fields
         fields["street"].queryset = streets
         fields["community"].queryset = communities
