@@ -97,7 +97,7 @@ class CompoundFilterForm(forms.Form):
             communities = communities.none()
         if filters.community is not None:
             grids = grids.filter(community_id=filters.community)
-        elif filters.grid is None and scope_spans_streets:
+        elif filters.street is None and filters.grid is None and scope_spans_streets:
             grids = grids.none()
         fields: Any = self.fields
         fields["street"].queryset = streets
