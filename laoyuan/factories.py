@@ -111,6 +111,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = PropertyCompany
 
+    district = factory.SubFactory(DistrictFactory)
     code = factory.Sequence(lambda n: f"P{n:03d}")
     name = factory.Sequence(lambda n: f"测试物业{n}")
     kind = CompanyKind.PROFESSIONAL
@@ -190,15 +191,19 @@ class Cast:
     district: District
     a: Side
     b: Side
-    users: dict[str, User]  # one per role, all covering a.compound; plus "outsider"
+    c: Side  # in another district
+    users: dict[str, User]  # one per role, all covering a.compound; plus "outsider" (street B)
+    # and "other_district" (the district office of side C's district)
 
 
-def build_side(label: str) -> Side:
-    district = DistrictFactory()
+def build_side(label: str, district: District | None = None) -> Side:
+    district = district or DistrictFactory()
     street = StreetFactory(district=district, name=f"{label}街道")
     community = CommunityFactory(street=street, name=f"{label}社区")
     grid = GridFactory(community=community, name=f"{label}网格")
-    company = CompanyFactory(kind=CompanyKind.PUBLIC, street=street, name=f"{label}公办物业")
+    company = CompanyFactory(
+        kind=CompanyKind.PUBLIC, street=street, district=district, name=f"{label}公办物业"
+    )
     compound = CompoundFactory(grid=grid, name=f"{label}一号院", renovated=True)
     other = CompoundFactory(grid=grid, name=f"{label}二号院")
     public_takeover(compound, company)
@@ -239,7 +244,7 @@ def build_side(label: str) -> Side:
         compound=compound,
     )
     branch = AgencyBranch.objects.create(
-        code=f"AB-{label}", name=f"{label}机关支部", agency=f"{label}局"
+        district=district, code=f"AB-{label}", name=f"{label}机关支部", agency=f"{label}局"
     )
     Cadre.objects.create(
         person=PersonFactory(name=f"{label}干部"),
@@ -266,6 +271,8 @@ def build_side(label: str) -> Side:
 def build_cast() -> Cast:
     a = build_side("甲")
     b = build_side("乙")
+    other = DistrictFactory(code="410102", name="中原区")
+    c = build_side("丙", district=other)
     district = a.street.district
     users = {
         Role.DISTRICT: user_with(Role.DISTRICT, district, "district"),
@@ -278,7 +285,8 @@ def build_cast() -> Cast:
         Role.RESIDENT: user_with(Role.RESIDENT, a.house, "resident"),
         Role.INSPECTOR: user_with(Role.INSPECTOR, a.street, "inspector"),
         "outsider": user_with(Role.STREET, b.street, "outsider"),
+        "other_district": user_with(Role.DISTRICT, other, "other_district"),
     }
     users[Role.RESIDENT].person = a.resident_person
     users[Role.RESIDENT].save(update_fields=["person"])
-    return Cast(district=district, a=a, b=b, users=users)
+    return Cast(district=district, a=a, b=b, c=c, users=users)

@@ -58,6 +58,13 @@ GRANTABLE_BY: dict[str, tuple[str, ...]] = {
 
 # Roles whose work needs a resident's whole phone number (each reveal is still logged).
 PHONE_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.GRID, Role.COMPANY})
+# Whole ID numbers only for the offices that check identities (each reveal is logged).
+ID_NUMBER_ROLES = frozenset({Role.DISTRICT, Role.STREET})
+
+
+def reveal_roles(field: str) -> frozenset[str]:
+    """The roles that may see the whole value of a personal-data field."""
+    return ID_NUMBER_ROLES if field == "id_number" else PHONE_ROLES
 
 
 class SignupStatus(models.TextChoices):

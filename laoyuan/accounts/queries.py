@@ -49,6 +49,16 @@ def street_id_of(scope: models.Model) -> int | None:
     return street_id
 
 
+def district_id_of(scope: models.Model) -> int | None:
+    """The district an object belongs to, for the audit trail."""
+    if isinstance(scope, District):
+        return scope.pk
+    if isinstance(scope, House):
+        return scope.compound.district_id
+    district_id: int | None = getattr(scope, "district_id", None)
+    return district_id
+
+
 def granting_scopes(actor: Any) -> dict[str, Scope]:
     """For each granting role the actor holds, the scope of that role alone."""
     if actor is None or not actor.is_authenticated or not actor.is_active:
@@ -259,33 +269,31 @@ def signup_houses(building_id: int) -> QuerySet[House]:
     )
 
 
-def audit_street_ids(user: Any) -> frozenset[int] | None:
-    """``None`` for the whole trail (district), the streets of a street officer, or an empty set
-    for everyone else, who may not read the trail."""
-    scope = scope_for(user)
+def audit_visibility(user: Any) -> Q | None:
+    """Which audit events the user may read: a district office its district's, a street office
+    its street's; ``None`` for everyone else, who may not read the trail."""
+    scope = scope_for(user, (Role.DISTRICT, Role.STREET))
     if scope.everything:
+        return Q()
+    if scope.is_empty:
         return None
-    holders = RoleAssignment.objects.active().filter(user=user)
-    if holders.filter(role=Role.DISTRICT).exists():
-        return None
-    return frozenset(
-        holders.filter(role=Role.STREET, level=ScopeLevel.STREET).values_list(
-            "street_id", flat=True
-        )
-    )
+    visible = Q(pk__in=[])
+    if scope.district:
+        visible |= Q(district_id__in=scope.district)
+    if scope.street:
+        visible |= Q(street_id__in=scope.street)
+    return visible
 
 
 def audit_events(
     *,
-    street_ids: frozenset[int] | None,
+    visible: Q,
     action: str = "",
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
 ) -> QuerySet[AuditEvent]:
-    """Audit events for the streets given (``None``: all), filtered, newest first."""
-    qs = AuditEvent.objects.select_related("actor")
-    if street_ids is not None:
-        qs = qs.filter(street_id__in=street_ids)
+    """Audit events the ``visible`` filter allows (see ``audit_visibility``), newest first."""
+    qs = AuditEvent.objects.filter(visible).select_related("actor")
     if action:
         qs = qs.filter(action=action)
     if date_from:
@@ -295,8 +303,6 @@ def audit_events(
     return qs.order_by("-at", "-pk")
 
 
-def audit_actions(*, street_ids: frozenset[int] | None) -> list[str]:
-    qs = AuditEvent.objects.all()
-    if street_ids is not None:
-        qs = qs.filter(street_id__in=street_ids)
+def audit_actions(*, visible: Q) -> list[str]:
+    qs = AuditEvent.objects.filter(visible)
     return list(qs.order_by("action").values_list("action", flat=True).distinct())

@@ -5,7 +5,7 @@ any registered model's queryset to it; ``get_scoped_or_404`` fetches one object 
 for "missing" and "not yours" alike, so another scope's objects are never even confirmed to exist.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,46 +57,84 @@ class Scope:
         return self.everything or bool(self.roles.intersection(roles))
 
 
-def scope_for(user: Any) -> Scope:
-    """The user's scope, computed once per request and kept on the user object."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Scope()
-    cached = getattr(user, "_laoyuan_scope", None)
-    if cached is not None:
-        return cached
-    if user.is_superuser:
-        scope = Scope(everything=True, roles=frozenset(Role.values))
-    else:
+# Roles whose work needs residents' names and households (PIPL: the minimum necessary). An
+# inspector or a merchant bound to a street sees its places, not who lives there.
+RESIDENT_DATA_ROLES = frozenset(
+    {
+        Role.DISTRICT,
+        Role.STREET,
+        Role.COMMUNITY,
+        Role.GRID,
+        Role.BRANCH,
+        Role.COMPANY,
+        Role.COMMITTEE,
+        Role.RESIDENT,
+    }
+)
+
+
+def _assignment_rows(user: Any) -> list[dict[str, Any]]:
+    """The user's active assignments, read once per request and kept on the user object."""
+    rows: list[dict[str, Any]] | None = getattr(user, "_laoyuan_assignments", None)
+    if rows is None:
         rows = list(
             RoleAssignment.objects.active()
             .filter(user=user)
-            .values("role", "level", *[f"{name}_id" for name in SCOPE_FIELDS])
+            .values("role", "level", *[f"{name}_id" for name in SCOPE_FIELDS], "house__compound_id")
         )
-        ids: dict[str, set[int]] = {name: set() for name in SCOPE_FIELDS}
-        for row in rows:
-            ids[row["level"]].add(row[f"{row['level']}_id"])
-        house_compounds = set(
-            House.objects.filter(id__in=ids["house"]).values_list("compound_id", flat=True)
-        )
-        scope = Scope(
-            roles=frozenset(row["role"] for row in rows),
-            house_compounds=frozenset(house_compounds),
-            district=frozenset(ids["district"]),
-            street=frozenset(ids["street"]),
-            community=frozenset(ids["community"]),
-            grid=frozenset(ids["grid"]),
-            compound=frozenset(ids["compound"]),
-            house=frozenset(ids["house"]),
-            company=frozenset(ids["company"]),
-        )
-    user._laoyuan_scope = scope
+        user._laoyuan_assignments = rows
+    return rows
+
+
+def scope_from_assignments(rows: Iterable[dict[str, Any]]) -> Scope:
+    """The union of the scopes of these assignment rows (``RoleAssignment.values()`` with the
+    scope id columns and ``house__compound_id``)."""
+    rows = list(rows)
+    ids: dict[str, set[int]] = {name: set() for name in SCOPE_FIELDS}
+    house_compounds: set[int] = set()
+    for row in rows:
+        ids[row["level"]].add(row[f"{row['level']}_id"])
+        if row["level"] == "house" and row.get("house__compound_id") is not None:
+            house_compounds.add(row["house__compound_id"])
+    return Scope(
+        roles=frozenset(row["role"] for row in rows),
+        house_compounds=frozenset(house_compounds),
+        district=frozenset(ids["district"]),
+        street=frozenset(ids["street"]),
+        community=frozenset(ids["community"]),
+        grid=frozenset(ids["grid"]),
+        compound=frozenset(ids["compound"]),
+        house=frozenset(ids["house"]),
+        company=frozenset(ids["company"]),
+    )
+
+
+def scope_for(user: Any, roles: Iterable[str] | None = None) -> Scope:
+    """The user's scope: the union of their active assignments, or of those of ``roles`` only.
+
+    Pass ``roles`` whenever an action belongs to some roles: a grid worker of street B who is
+    also an inspector in street A may not reveal street A's phone numbers.
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope()
+    key = None if roles is None else frozenset(roles)
+    cache: dict[frozenset[str] | None, Scope] = user.__dict__.setdefault("_laoyuan_scopes", {})
+    if key in cache:
+        return cache[key]
+    if user.is_superuser:
+        scope = Scope(everything=True, roles=frozenset(Role.values if key is None else key))
+    else:
+        rows = _assignment_rows(user)
+        scope = scope_from_assignments(row for row in rows if key is None or row["role"] in key)
+    cache[key] = scope
     return scope
 
 
 def forget_scope(user: Any) -> None:
-    """Drop the cached scope after the user's assignments change."""
-    if hasattr(user, "_laoyuan_scope"):
-        del user._laoyuan_scope
+    """Drop the cached scopes after the user's assignments change."""
+    for attribute in ("_laoyuan_scopes", "_laoyuan_assignments"):
+        if hasattr(user, attribute):
+            delattr(user, attribute)
 
 
 def _any(*parts: Q) -> Q:
@@ -162,10 +200,17 @@ def _grid_q(scope: Scope) -> Q:
 
 
 def _company_q(scope: Scope) -> Q:
-    if scope.everything or scope.district:
+    """Companies registered in the user's districts, owned by their streets, serving their
+    compounds, or their own company."""
+    if scope.everything:
         return Q()
     serving = Compound.objects.filter(compound_q(scope)).values("company_id")
-    return _any(_in("id", scope.company), _in("street_id", scope.street), Q(id__in=serving))
+    return _any(
+        _in("district_id", scope.district),
+        _in("id", scope.company),
+        _in("street_id", scope.street),
+        Q(id__in=serving),
+    )
 
 
 def _person_q(scope: Scope) -> Q:
@@ -175,24 +220,47 @@ def _person_q(scope: Scope) -> Q:
     return Q(id__in=living)
 
 
+def _scoped_compounds(scope: Scope) -> models.QuerySet[Compound]:
+    return Compound.objects.filter(compound_q(scope, with_houses=False))
+
+
 def _party_q(scope: Scope) -> Q:
     """Party bodies: a street's working committee down to its central households."""
-    if scope.everything or scope.district:
+    if scope.everything:
         return Q()
     return _any(
+        _in("street__district_id", scope.district),
         _in("street_id", scope.street),
         _in("community_id", scope.community),
-        Q(compound__in=Compound.objects.filter(compound_q(scope, with_houses=False))),
+        Q(compound__in=_scoped_compounds(scope)),
+    )
+
+
+def _post_q(scope: Scope) -> Q:
+    """Posts in the bodies the user sees: their district's or street's, or their compound's
+    committees and party bodies."""
+    if scope.everything:
+        return Q()
+    compounds = _scoped_compounds(scope)
+    return _any(
+        _in("street__district_id", scope.district),
+        _in("street_id", scope.street),
+        Q(committee__compound__in=compounds),
+        Q(party_org__compound__in=compounds),
     )
 
 
 def _agency_q(scope: Scope) -> Q:
-    if scope.everything or scope.district:
+    """Agency branches of the user's district, or those sinking cadres into their grids."""
+    if scope.everything:
         return Q()
     in_grids = Cadre.objects.filter(grid__in=Grid.objects.filter(_grid_q(scope))).values(
         "branch_id"
     )
-    return Q(id__in=in_grids) if (scope.street or scope.community or scope.grid) else NOTHING
+    return _any(
+        _in("district_id", scope.district),
+        Q(id__in=in_grids) if (scope.street or scope.community or scope.grid) else NOTHING,
+    )
 
 
 SCOPE_RULES: dict[type[models.Model], Callable[[Scope], Q]] = {
@@ -217,14 +285,25 @@ SCOPE_RULES: dict[type[models.Model], Callable[[Scope], Q]] = {
     PropertyCompany: _company_q,
     Committee: lambda s: compound_q(s, "compound__"),
     PartyOrg: _party_q,
-    Post: lambda s: Q() if s.everything or s.district else _in("street_id", s.street),
+    Post: _post_q,
     AgencyBranch: _agency_q,
     Cadre: lambda s: Q(grid__in=Grid.objects.filter(_grid_q(s))),
 }
 
 
-def scope_q(model: type[models.Model], user: Any) -> Q:
-    scope = scope_for(user)
+# Models only some roles may read, whatever their scope (see RESIDENT_DATA_ROLES).
+ROLE_LIMITS: dict[type[models.Model], frozenset[str]] = {
+    Person: RESIDENT_DATA_ROLES,
+    Residency: RESIDENT_DATA_ROLES,
+}
+
+
+def scope_q(model: type[models.Model], user: Any, roles: Iterable[str] | None = None) -> Q:
+    """The filter for ``model`` in the user's scope, counting only ``roles`` when given."""
+    limit = ROLE_LIMITS.get(model)
+    if roles is not None:
+        limit = frozenset(roles) if limit is None else limit & frozenset(roles)
+    scope = scope_for(user, limit)
     if scope.is_empty:
         return NOTHING
     try:
@@ -234,9 +313,12 @@ def scope_q(model: type[models.Model], user: Any) -> Q:
     return rule(scope)
 
 
-def scoped[M: models.Model](queryset: models.QuerySet[M], user: Any) -> models.QuerySet[M]:
-    """The part of ``queryset`` the user may see. Every read of scoped data goes through here."""
-    return queryset.filter(scope_q(queryset.model, user))
+def scoped[M: models.Model](
+    queryset: models.QuerySet[M], user: Any, roles: Iterable[str] | None = None
+) -> models.QuerySet[M]:
+    """The part of ``queryset`` the user may see (through ``roles`` only, when given). Every
+    read of scoped data goes through here."""
+    return queryset.filter(scope_q(queryset.model, user, roles))
 
 
 def get_scoped_or_404[M: models.Model](queryset: models.QuerySet[M], user: Any, **lookup: Any) -> M:

@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from laoyuan.accounts.enums import PHONE_ROLES, ROLE_SCOPE_LEVELS, Role, SignupStatus
+from laoyuan.accounts.enums import ROLE_SCOPE_LEVELS, Role, SignupStatus, reveal_roles
 from laoyuan.accounts.models import (
     Invitation,
     LoginFailure,
@@ -37,6 +37,7 @@ from laoyuan.accounts.models import (
     User,
 )
 from laoyuan.accounts.queries import (
+    district_id_of,
     invitation_token_hash,
     level_of,
     may_grant,
@@ -199,6 +200,7 @@ def _audit_assignment(
             "level": assignment.level,
             "scope": {"id": scope.pk, "str": assignment.scope_label},
         },
+        district_id=district_id_of(scope),
         street_id=street_id_of(scope),
     )
 
@@ -402,6 +404,7 @@ def _add_residency(
         target=residency,
         summary=f"person #{person.pk} → {house.compound.name} {house.label} ({household_role})",
         changes={"person": person.pk, "house": house.pk, "household_role": household_role},
+        district_id=house.compound.district_id,
         street_id=house.street_id,
     )
     return residency
@@ -650,6 +653,7 @@ def reject_signup(*, actor: Any, signup: SignupRequest, reason: str) -> SignupRe
         target=signup,
         summary=f"{account_label(signup.user)} for {house.compound.name} {house.label}: {reason}",
         changes={"house": house.pk, "reason": signup.reason},
+        district_id=house.compound.district_id,
         street_id=house.street_id,
     )
     with translation.override(settings.LANGUAGE_CODE):
@@ -665,8 +669,9 @@ def reject_signup(*, actor: Any, signup: SignupRequest, reason: str) -> SignupRe
 # --- Unmasked personal data ----------------------------------------------------------------------
 
 
-def may_reveal(user: Any) -> bool:
-    return scope_for(user).has_role(*PHONE_ROLES)
+def may_reveal(user: Any, field: str = "phone") -> bool:
+    """Whether any of the user's roles may reveal this field (of people in that role's scope)."""
+    return not scope_for(user, reveal_roles(field)).is_empty
 
 
 @transaction.atomic
@@ -674,7 +679,10 @@ def reveal_personal_data(*, viewer: Any, person: Person, field: str, purpose: st
     """The whole phone or ID number of a person in the viewer's scope, logged as viewed."""
     if field not in REVEALABLE_FIELDS:
         raise ValueError(f"cannot reveal {field!r}")
-    if not may_reveal(viewer) or not scoped(Person.objects.filter(pk=person.pk), viewer).exists():
+    # Only the scopes of the roles that may reveal count: a grid worker of street B who is also
+    # an inspector in street A may not reveal street A's numbers.
+    roles = reveal_roles(field)
+    if not scoped(Person.objects.filter(pk=person.pk), viewer, roles).exists():
         raise PermissionDenied
     if field == "phone":
         value = person.phone

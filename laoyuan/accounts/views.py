@@ -521,7 +521,7 @@ def signup_reject(request: HttpRequest, pk: int) -> HttpResponse:
 @never_cache
 def reveal(request: HttpRequest, person_id: int, field: str) -> HttpResponse:
     """The whole phone or ID number, as an htmx fragment; every view is logged."""
-    if field not in services.REVEALABLE_FIELDS or not services.may_reveal(request.user):
+    if field not in services.REVEALABLE_FIELDS or not services.may_reveal(request.user, field):
         raise Http404
     person = get_scoped_or_404(Person.objects.all(), request.user, pk=person_id)
     try:
@@ -539,12 +539,10 @@ def reveal(request: HttpRequest, person_id: int, field: str) -> HttpResponse:
 @login_required
 def audit(request: HttpRequest) -> HttpResponse:
     """The audit trail: the district sees all of it, a street officer their street's events."""
-    street_ids = queries.audit_street_ids(request.user)
-    if street_ids is not None and not street_ids:
+    visible = queries.audit_visibility(request.user)
+    if visible is None:
         raise Http404
-    form = AuditFilterForm(
-        request.GET or None, actions=queries.audit_actions(street_ids=street_ids)
-    )
+    form = AuditFilterForm(request.GET or None, actions=queries.audit_actions(visible=visible))
     filters: dict[str, Any] = {}
     if form.is_valid():
         filters = {
@@ -552,7 +550,7 @@ def audit(request: HttpRequest) -> HttpResponse:
             "date_from": form.cleaned_data["date_from"],
             "date_to": form.cleaned_data["date_to"],
         }
-    events = queries.audit_events(street_ids=street_ids, **filters)
+    events = queries.audit_events(visible=visible, **filters)
     if request.GET.get("export") == "xlsx":
         return _audit_workbook(events)
     page = Paginator(events, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -26,9 +26,14 @@ def record(
     target: models.Model,
     summary: str,
     changes: dict[str, Any] | None = None,
+    district_id: int | None,
     street_id: int | None = None,
 ) -> AuditEvent:
-    """Append one audit event. Call it inside the transaction of the change it records."""
+    """Append one audit event. Call it inside the transaction of the change it records.
+
+    ``district_id`` (and ``street_id`` where the object belongs to a street) decide who may
+    read the event: a district office reads its district's events, a street office its street's.
+    """
     return AuditEvent.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,
         action=action,
@@ -36,5 +41,6 @@ def record(
         target_id=target.pk,
         summary=summary[:300],
         changes=_jsonable(changes or {}),
+        district_id=district_id,
         street_id=street_id,
     )

@@ -25,7 +25,8 @@ class AuditEvent(models.Model):
     target_id = models.BigIntegerField(_("object id"))
     summary = models.CharField(_("summary"), max_length=300)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
-    # The street the object belongs to, so a street sees its own trail (null: district-wide).
+    # Where the object belongs, so a district or street reads only its own trail.
+    district_id = models.BigIntegerField(_("district"), null=True, blank=True, db_index=True)
     street_id = models.BigIntegerField(_("street"), null=True, blank=True, db_index=True)
 
     class Meta:

@@ -60,7 +60,9 @@ def overview(
     public_company_count = (
         compounds.filter(company__kind=CompanyKind.PUBLIC).values("company_id").distinct().count()
     )
-    cadres = Cadre.objects.filter(grid__compounds__in=compounds).values("id").distinct()
+    # Organisations are counted through their own scope rules too, so a figure never counts
+    # what the same user's pages would not show.
+    cadres = scoped(Cadre.objects.all(), user).filter(grid_id__in=compounds.values("grid_id"))
     total_area = sum((b["area_m2"] for b in by_mode.values()), Decimal(0))
     return {
         "compounds": sum(b["compounds"] for b in by_mode.values()),
@@ -73,14 +75,12 @@ def overview(
             **public,
             "area_m2": _number(public["area_m2"]),
         },
-        "committees": Committee.objects.filter(compound__in=compounds).count(),
-        "party_branches": PartyOrg.objects.filter(
-            level=PartyLevel.COMPOUND_BRANCH, compound__in=compounds
+        "committees": scoped(Committee.objects.filter(compound__in=compounds), user).count(),
+        "party_branches": scoped(
+            PartyOrg.objects.filter(level=PartyLevel.COMPOUND_BRANCH, compound__in=compounds),
+            user,
         ).count(),
-        "agency_branches": Cadre.objects.filter(id__in=cadres)
-        .values("branch_id")
-        .distinct()
-        .count(),
+        "agency_branches": cadres.values("branch_id").distinct().count(),
         "cadres": cadres.count(),
         "by_street": [
             {

@@ -116,6 +116,7 @@ def build_demo(
             target=writer.district,
             summary=f"demo district built (seed {seed}, scale {scale}, today {today.isoformat()})",
             changes={"seed": seed, "scale": scale, "today": today, "counts": writer.counts},
+            district_id=writer.district.pk,
         )
     return DemoResult(
         counts=writer.counts,
@@ -242,6 +243,7 @@ class Writer:
         self.companies = PropertyCompany.objects.bulk_create(
             [
                 PropertyCompany(
+                    district=self.district,
                     code=c.code,
                     name=c.name,
                     kind=CompanyKind.PUBLIC if c.public else CompanyKind.PROFESSIONAL,
@@ -431,7 +433,9 @@ class Writer:
         shape = self.plan.shape
         branches = AgencyBranch.objects.bulk_create(
             [
-                AgencyBranch(code=f"JG{index + 1:04d}", name=name, agency=agency)
+                AgencyBranch(
+                    district=self.district, code=f"JG{index + 1:04d}", name=name, agency=agency
+                )
                 for index, (agency, name) in enumerate(self.plan.agency_branches)
             ]
         )

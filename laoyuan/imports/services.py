@@ -364,6 +364,7 @@ def _write(
                 },
                 "compounds_refreshed": len(touched),
             },
+            district_id=scope.district_id,
             street_id=scope.street_id,
         )
         batch.seconds = _seconds(started)

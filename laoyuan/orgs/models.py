@@ -8,6 +8,13 @@ from laoyuan.orgs.enums import CommitteeKind, CompanyKind, PartyLevel
 
 
 class PropertyCompany(models.Model):
+    # The district the company is registered with; it may also serve compounds elsewhere.
+    district = models.ForeignKey(
+        "places.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        related_name="companies",
+    )
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=CompanyKind.choices)
@@ -105,6 +112,12 @@ class PartyOrg(models.Model):
 class AgencyBranch(models.Model):
     """A party branch of a district agency (机关党支部) that sinks cadres into grids."""
 
+    district = models.ForeignKey(
+        "places.District",
+        verbose_name=_("district"),
+        on_delete=models.PROTECT,
+        related_name="agency_branches",
+    )
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100)
     agency = models.CharField(_("agency"), max_length=100)

@@ -164,6 +164,7 @@ def change_management_mode(
             "reason": reason.strip(),
             **({"takeover": _takeover_facts(recorded_takeover)} if recorded_takeover else {}),
         },
+        district_id=compound.district_id,
         street_id=compound.street_id,
     )
     return period

@@ -24,7 +24,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from laoyuan.accounts.enums import PHONE_ROLES, Role
 from laoyuan.accounts.models import RoleAssignment
-from laoyuan.accounts.scoping import compound_q, get_scoped_or_404, scope_for, scoped
+from laoyuan.accounts.scoping import (
+    RESIDENT_DATA_ROLES,
+    compound_q,
+    get_scoped_or_404,
+    scope_for,
+    scoped,
+)
 from laoyuan.dashboard.queries import overview
 from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg, Post
@@ -125,11 +131,17 @@ def compound_export(request: HttpRequest) -> HttpResponse:
 
 
 def _sees_whole_compound(user: Any, compound: Compound) -> bool:
-    """True when the user's scope covers the compound itself, not only a house in it."""
-    scope = scope_for(user)
+    """True when a role that may see residents covers the compound itself, not only a house in
+    it (a resident, an inspector or a merchant sees the compound's public facts)."""
+    scope = scope_for(user, RESIDENT_DATA_ROLES)
     if scope.everything:
         return True
     return Compound.objects.filter(compound_q(scope, with_houses=False), pk=compound.pk).exists()
+
+
+def _may_reveal_in(user: Any, compound: Compound) -> bool:
+    """Whether a role that may reveal phone numbers covers this compound."""
+    return scoped(Compound.objects.filter(pk=compound.pk), user, PHONE_ROLES).exists()
 
 
 def _may_change_mode(user: Any, compound: Compound) -> bool:
@@ -171,7 +183,7 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "whole": whole,
         "history": list(history),
         "can_change_mode": _may_change_mode(user, compound),
-        "can_reveal": scope_for(user).has_role(*PHONE_ROLES),
+        "can_reveal": _may_reveal_in(user, compound),
         "can_see_street": _may_see(Street, user, compound.street_id),
         "can_see_community": _may_see(Community, user, compound.community_id),
     }
@@ -247,7 +259,7 @@ def house_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "house": house,
             "compound": house.compound,
             "residents": list(residents),
-            "can_reveal": scope_for(user).has_role(*PHONE_ROLES),
+            "can_reveal": _may_reveal_in(user, house.compound),
         },
     )
 

@@ -7,11 +7,12 @@ from django.forms import BoundField, CheckboxInput, RadioSelect, Select, SelectM
 from django.utils.safestring import SafeString
 
 from laoyuan.accounts import queries
-from laoyuan.accounts.enums import PHONE_ROLES
-from laoyuan.accounts.scoping import scope_for
+from laoyuan.accounts.enums import reveal_roles
+from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.core.personal import mask_phone
 from laoyuan.imports.queries import IMPORT_ROLES
 from laoyuan.people.enums import HouseholdRole
+from laoyuan.people.models import Person
 
 register = template.Library()
 
@@ -59,7 +60,8 @@ def masked(context: dict[str, Any], person: Any, field: str = "phone") -> dict[s
         "person": person,
         "field": field,
         "value": value,
-        "can_reveal": bool(value) and scope_for(user).has_role(*PHONE_ROLES),
+        "can_reveal": bool(value)
+        and scoped(Person.objects.filter(pk=person.pk), user, reveal_roles(field)).exists(),
     }
 
 
@@ -78,11 +80,10 @@ def accounts_menu(context: dict[str, Any]) -> dict[str, bool]:
             "imports": False,
         }
     manages = queries.manages_users(user)
-    street_ids = queries.audit_street_ids(user)
     return {
         "users": manages,
         "bind": manages and queries.binds_residents(user),
         "signup_requests": manages and queries.binds_residents(user),
-        "audit": street_ids is None or bool(street_ids),
+        "audit": queries.audit_visibility(user) is not None,
         "imports": scope_for(user).has_role(*IMPORT_ROLES),
     }

@@ -33,6 +33,7 @@ def events(cast: Cast) -> dict[str, AuditEvent]:
         action="district.rule_changed",
         target=cast.district,
         summary="district-wide",
+        district_id=cast.district.pk,
     )
     return {e.summary: e for e in AuditEvent.objects.all()}
 
@@ -41,10 +42,12 @@ def ids_on_page(response) -> list[str]:
     return re.findall(r'<tr data-action="([^"]+)"', response.content.decode())
 
 
-def expected_actions(street_ids) -> list[str]:
+def expected_actions(street_ids, district_id=None) -> list[str]:
     qs = AuditEvent.objects.order_by("-at", "-pk")
     if street_ids is not None:
         qs = qs.filter(street_id__in=street_ids)
+    if district_id is not None:
+        qs = qs.filter(district_id=district_id)
     return list(qs.values_list("action", flat=True))
 
 
@@ -52,9 +55,19 @@ def test_audit_page_district_sees_everything(client, cast: Cast, events) -> None
     client.force_login(cast.users[Role.DISTRICT])
     response = client.get("/accounts/audit/")
     assert response.status_code == 200
-    assert ids_on_page(response) == expected_actions(None)
-    assert AuditEvent.objects.count() == 7  # 4 mode changes, 2 grants, 1 district-wide
+    assert ids_on_page(response) == expected_actions(None, cast.district.pk)
+    # 4 mode changes, 2 grants, 1 district-wide; district C's 2 mode changes are not shown.
+    assert AuditEvent.objects.filter(district_id=cast.district.pk).count() == 7
+    assert AuditEvent.objects.count() == 9
     assert 'data-count="7"' in response.content.decode()
+
+
+def test_audit_page_other_district_sees_only_its_own(client, cast: Cast, events) -> None:
+    client.force_login(cast.users["other_district"])
+    response = client.get("/accounts/audit/")
+    assert response.status_code == 200
+    assert ids_on_page(response) == ["compound.mode_changed", "compound.mode_changed"]
+    assert 'data-count="2"' in response.content.decode()
 
 
 def test_audit_page_street_sees_its_street_only(client, cast: Cast, events) -> None:
@@ -135,6 +148,7 @@ def test_audit_page_paginates(client, cast: Cast, events, django_assert_max_num_
             action="test.event",
             target=cast.a.compound,
             summary=f"event {n}",
+            district_id=cast.district.pk,
             street_id=cast.a.street.pk,
         )
     client.force_login(cast.users[Role.STREET])

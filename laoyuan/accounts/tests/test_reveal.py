@@ -40,9 +40,28 @@ def test_reveal_id_number_decrypts_and_logs(client, cast: Cast) -> None:
         id_number_tail=number[-4:],
     )
     client.force_login(cast.users[Role.COMPANY])
+    assert client.post(url(person, "id_number")).status_code == 404
+    client.force_login(cast.users[Role.STREET])
     response = client.post(url(person, "id_number"))
     assert number in response.content.decode()
-    assert PersonalDataAccess.objects.filter(field="id_number", person_id=person.pk).count() == 1
+    assert list(
+        PersonalDataAccess.objects.filter(person_id=person.pk).values_list("viewer_id", "field")
+    ) == [(cast.users[Role.STREET].pk, "id_number")]
+
+
+def test_reveal_counts_only_the_scope_of_phone_roles(client, cast: Cast) -> None:
+    """A grid worker of street B who is also an inspector in street A may not reveal A's phones."""
+    from laoyuan.factories import grant
+
+    user = cast.users[Role.INSPECTOR]
+    grant(user, Role.GRID, cast.b.grid)
+    client.force_login(user)
+    assert client.post(url(cast.a.resident_person, "phone")).status_code == 404
+    response = client.post(url(cast.b.resident_person, "phone"))
+    assert response.status_code == 200
+    assert list(PersonalDataAccess.objects.values_list("person_id", flat=True)) == [
+        cast.b.resident_person.pk
+    ]
 
 
 @pytest.mark.parametrize(

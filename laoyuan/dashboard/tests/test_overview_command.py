@@ -28,15 +28,16 @@ def test_overview_command_without_as_shows_the_whole_district(cast: Cast) -> Non
     figures = run_json()
 
     assert figures == json.loads(json.dumps(overview(user=whole_district_viewer())))
-    assert figures["compounds"] == 4
-    assert [row["name"] for row in figures["by_street"]] == ["甲街道", "乙街道"]
-    assert figures["households"] == 6
-    assert figures["area_m2"] == 465.6  # per street: 86.40 + 60.00 + 86.40
+    # Without --as: the whole installation (the cast's two districts).
+    assert figures["compounds"] == 6
+    assert [row["name"] for row in figures["by_street"]] == ["甲街道", "乙街道", "丙街道"]
+    assert figures["households"] == 9
+    assert figures["area_m2"] == 698.4  # per street: 86.40 + 60.00 + 86.40
     assert figures["public_companies"] == {
-        "count": 2,
-        "compounds": 2,
-        "area_m2": 292.8,
-        "households": 4,
+        "count": 3,
+        "compounds": 3,
+        "area_m2": 439.2,
+        "households": 6,
     }
 
 
@@ -78,8 +79,8 @@ def test_overview_command_prints_a_table_without_json(cast: Cast) -> None:
     text = run()
 
     assert "compounds" in text.splitlines()[0]
-    assert text.splitlines()[0].split()[-1] == "4"
-    assert "public companies: 2 serving 2 compounds" in text
+    assert text.splitlines()[0].split()[-1] == "6"
+    assert "public companies: 3 serving 3 compounds" in text
     assert "甲街道" in text and "乙街道" in text
 
 

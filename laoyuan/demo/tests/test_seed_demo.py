@@ -289,7 +289,7 @@ def test_seed_demo_if_empty_skips_other_data_quietly(cast: Cast) -> None:
 
     out, _ = seed("--if-empty")
 
-    assert "already has data (4 compounds)" in out
+    assert "already has data (6 compounds)" in out
     assert (Compound.objects.count(), Person.objects.count(), User.objects.count()) == before
 
 
