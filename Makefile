@@ -1,6 +1,7 @@
 # Laoyuan — every set-up step lives here so a fresh machine needs only `make run` or `make test`.
 PYTHON_VERSION := $(shell cat .python-version)
-PYTHON := $(shell command -v python$(PYTHON_VERSION) || ls $$HOME/.pyenv/versions/$(PYTHON_VERSION)*/bin/python3 2>/dev/null | tail -n 1 || command -v python3)
+# python3.13 on PATH, else pyenv's 3.13.x, else whatever python3 is (it must be ≥ 3.12).
+PYTHON := $(shell command -v python$(PYTHON_VERSION) || { ls $$HOME/.pyenv/versions/$(PYTHON_VERSION)*/bin/python3 2>/dev/null | tail -n 1 | grep . ; } || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed

@@ -52,7 +52,6 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -203,6 +202,10 @@ else:
 
 # Outgoing messages go through backends so a real provider can be plugged in by path.
 SMS_BACKEND = os.environ.get("SMS_BACKEND", "laoyuan.core.sms.ConsoleSmsBackend")
+if not DEBUG and not TESTING and SMS_BACKEND.startswith("laoyuan.core.sms."):
+    # The console and memory backends would write sign-up codes and invitation links (bearer
+    # secrets) into the logs; production needs a real provider.
+    raise ImproperlyConfigured("SMS_BACKEND must name a real SMS provider when DEBUG is off.")
 MAILERS = {
     "default": {
         "BACKEND": os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,4 +1,3 @@
-from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
@@ -8,5 +7,4 @@ urlpatterns = [
     path("places/", include("laoyuan.places.urls")),
     path("imports/", include("laoyuan.imports.urls")),
     path("api/v1/", include("laoyuan.api.urls")),
-    path("admin/", admin.site.urls),
 ]

@@ -78,8 +78,20 @@ def test_settings_refuse_to_start_without_a_secret_when_debug_is_off(
 
 
 def test_settings_start_with_all_secrets_when_debug_is_off() -> None:
-    result = import_settings(SECRET_KEY="s" * 50, ID_NUMBER_KEY="k" * 44, ID_HASH_KEY="h" * 32)
+    result = import_settings(
+        SECRET_KEY="s" * 50,
+        ID_NUMBER_KEY="k" * 44,
+        ID_HASH_KEY="h" * 32,
+        SMS_BACKEND="provider.sms.Backend",
+    )
     assert result.returncode == 0, result.stderr
+
+
+def test_settings_refuse_the_console_sms_backend_when_debug_is_off() -> None:
+    """Sign-up codes and invitation links must not end up in production logs."""
+    result = import_settings(SECRET_KEY="s" * 50, ID_NUMBER_KEY="k" * 44, ID_HASH_KEY="h" * 32)
+    assert result.returncode != 0
+    assert "SMS_BACKEND must name a real SMS provider" in result.stderr
 
 
 def test_settings_secure_cookies_outside_debug() -> None:
@@ -97,6 +109,7 @@ def test_settings_secure_cookies_outside_debug() -> None:
             "SECRET_KEY": "s" * 50,
             "ID_NUMBER_KEY": "k" * 44,
             "ID_HASH_KEY": "h" * 32,
+            "SMS_BACKEND": "provider.sms.Backend",
         },
         capture_output=True,
         text=True,

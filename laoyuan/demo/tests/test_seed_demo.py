@@ -343,3 +343,11 @@ def test_demo_logins_without_demo_users_says_how_to_build_them() -> None:
     call_command("demo_logins", stdout=out)
 
     assert "run `python manage.py seed_demo` first" in out.getvalue()
+
+
+def test_seed_demo_refuses_the_published_password_outside_debug(db: None, settings) -> None:
+    settings.DEBUG = False
+    settings.TESTING = False
+    with pytest.raises(CommandError, match="--password"):
+        call_command("seed_demo", "--scale", "0.02", "--today", "2026-11-27")
+    assert Compound.objects.count() == 0

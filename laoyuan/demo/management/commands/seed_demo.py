@@ -3,6 +3,7 @@
 import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
@@ -57,6 +58,9 @@ class Command(BaseCommand):
                 f"--today must be {EARLIEST_TODAY.isoformat()} or later "
                 "(the demo's takeovers run until 2023)."
             )
+        if options["password"] == DEFAULT_PASSWORD and not (settings.DEBUG or settings.TESTING):
+            # The default password is published in the README: never on a production database.
+            raise CommandError("With DEBUG off, give the demo users a --password of your own.")
         if not registry_is_empty():
             if options["if_empty"]:
                 self.stdout.write(
