@@ -12,8 +12,9 @@ from typing import Any
 
 import factory
 
-from laoyuan.accounts.enums import Role, ScopeLevel
+from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import RoleAssignment, User
+from laoyuan.accounts.queries import level_for
 from laoyuan.orgs.enums import CommitteeKind, CompanyKind, PartyLevel
 from laoyuan.orgs.models import AgencyBranch, Cadre, Committee, PartyOrg, PropertyCompany
 from laoyuan.people.models import Person, Residency
@@ -132,15 +133,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 def grant(user: User, role: str, scope: Any) -> RoleAssignment:
-    level = {
-        District: ScopeLevel.DISTRICT,
-        Street: ScopeLevel.STREET,
-        Community: ScopeLevel.COMMUNITY,
-        Grid: ScopeLevel.GRID,
-        Compound: ScopeLevel.COMPOUND,
-        House: ScopeLevel.HOUSE,
-        PropertyCompany: ScopeLevel.COMPANY,
-    }[type(scope)]
+    level = level_for(scope)
     return RoleAssignment.objects.create(user=user, role=role, level=level, **{level: scope})
 
 

@@ -31,7 +31,7 @@ from laoyuan.accounts.queries import (
     signup_houses,
 )
 from laoyuan.accounts.services import sign_in_attempt
-from laoyuan.core.personal import PHONE_RE
+from laoyuan.core.personal import normalise_phone
 from laoyuan.people.enums import HouseholdRole
 from laoyuan.places.models import Compound, House
 
@@ -231,10 +231,7 @@ class InviteForm(RoleScopeForm):
     field_order = ["name", "phone", "email", "role", "scope", "compound", "house"]
 
     def clean_phone(self) -> str:
-        phone: str = self.cleaned_data["phone"].strip()
-        if phone and not PHONE_RE.match(phone):
-            raise ValidationError(_("Enter an 11-digit mobile number, such as 13812345678."))
-        return phone
+        return normalise_phone(self.cleaned_data["phone"])
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -318,10 +315,7 @@ class PhoneForm(forms.Form):
     )
 
     def clean_phone(self) -> str:
-        phone: str = self.cleaned_data["phone"].strip().replace(" ", "").replace("-", "")
-        if not PHONE_RE.match(phone):
-            raise ValidationError(_("Enter an 11-digit mobile number, such as 13812345678."))
-        return phone
+        return normalise_phone(self.cleaned_data["phone"])
 
 
 class CodeForm(forms.Form):

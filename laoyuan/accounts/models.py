@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from laoyuan.accounts.enums import Role, ScopeLevel, SignupStatus
+from laoyuan.core.personal import PHONE_RE, mask_phone
 
 SCOPE_FIELDS = ("district", "street", "community", "grid", "compound", "house", "company")
 
@@ -27,8 +28,14 @@ class User(AbstractUser):
         swappable = "AUTH_USER_MODEL"
 
     @property
+    def shown_username(self) -> str:
+        """The user name as pages, exports and the audit trail show it: a phone number (the user
+        name of phone sign-ups and phone invitations) masked, anything else as it is."""
+        return mask_phone(self.username) if PHONE_RE.match(self.username) else self.username
+
+    @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return self.get_full_name() or self.shown_username
 
 
 class RoleAssignmentQuerySet(models.QuerySet["RoleAssignment"]):

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 
 from laoyuan.accounts.enums import GRANTABLE_BY, ROLE_SCOPE_LEVELS, Role, ScopeLevel
-from laoyuan.accounts.models import SCOPE_FIELDS, Invitation, RoleAssignment, SignupRequest, User
+from laoyuan.accounts.models import Invitation, RoleAssignment, SignupRequest, User
 from laoyuan.accounts.scoping import NOTHING, SCOPE_RULES, Scope, scope_for, scoped
 from laoyuan.core.models import AuditEvent
 from laoyuan.orgs.models import PropertyCompany
@@ -33,12 +33,12 @@ LEVEL_MODELS: dict[str, type[models.Model]] = {
 }
 
 
-def level_of(scope: models.Model) -> str:
-    """The scope level of a place or company object."""
+def level_for(obj: models.Model) -> str:
+    """The scope level a role bound to this place or company has (``LEVEL_MODELS`` reversed)."""
     for level, model in LEVEL_MODELS.items():
-        if isinstance(scope, model):
+        if isinstance(obj, model):
             return level
-    raise TypeError(f"{type(scope).__name__} is not a scope")
+    raise TypeError(f"{type(obj).__name__} is not a scope")
 
 
 def street_id_of(scope: models.Model) -> int | None:
@@ -61,32 +61,8 @@ def district_id_of(scope: models.Model) -> int | None:
 
 def granting_scopes(actor: Any) -> dict[str, Scope]:
     """For each granting role the actor holds, the scope of that role alone."""
-    if actor is None or not actor.is_authenticated or not actor.is_active:
-        return {}
-    if actor.is_superuser:
-        return {Role.DISTRICT: Scope(everything=True, roles=frozenset({Role.DISTRICT}))}
-    rows = (
-        RoleAssignment.objects.active()
-        .filter(user=actor, role__in=list(GRANTABLE_BY))
-        .values("role", "level", *[f"{name}_id" for name in SCOPE_FIELDS])
-    )
-    ids: dict[str, dict[str, set[int]]] = {}
-    for row in rows:
-        per_level = ids.setdefault(row["role"], {name: set() for name in SCOPE_FIELDS})
-        per_level[row["level"]].add(row[f"{row['level']}_id"])
-    return {
-        role: Scope(
-            roles=frozenset({role}),
-            district=frozenset(levels["district"]),
-            street=frozenset(levels["street"]),
-            community=frozenset(levels["community"]),
-            grid=frozenset(levels["grid"]),
-            compound=frozenset(levels["compound"]),
-            house=frozenset(levels["house"]),
-            company=frozenset(levels["company"]),
-        )
-        for role, levels in ids.items()
-    }
+    scopes = {role: scope_for(actor, [role]) for role in GRANTABLE_BY}
+    return {role: scope for role, scope in scopes.items() if not scope.is_empty}
 
 
 def grantable_roles(actor: Any) -> list[str]:
@@ -121,7 +97,7 @@ def grant_scopes(actor: Any, *, role: str, level: str) -> QuerySet[Any]:
 
 def may_grant(actor: Any, *, role: str, scope: models.Model) -> bool:
     """Whether the actor may bind ``role`` to ``scope`` (a place or a company)."""
-    level = level_of(scope)
+    level = level_for(scope)
     return grant_scopes(actor, role=role, level=level).filter(pk=scope.pk).exists()
 
 

@@ -39,7 +39,7 @@ from laoyuan.accounts.models import (
 from laoyuan.accounts.queries import (
     district_id_of,
     invitation_token_hash,
-    level_of,
+    level_for,
     may_grant,
     may_revoke,
     street_id_of,
@@ -48,13 +48,12 @@ from laoyuan.accounts.scoping import forget_scope, scope_for, scoped
 from laoyuan.core import audit
 from laoyuan.core.models import PersonalDataAccess
 from laoyuan.core.personal import (
-    PHONE_RE,
     decrypt_id_number,
     encrypt_id_number,
     id_number_hash,
     id_number_is_valid,
-    mask_phone,
     normalise_id_number,
+    normalise_phone,
 )
 from laoyuan.core.sms import send_sms
 from laoyuan.people.enums import HouseholdRole
@@ -75,12 +74,30 @@ def lockout_key(username: str) -> str:
     return username.strip().lower()[:150]
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address. Only REMOTE_ADDR: a forwarded-for header is the caller's to forge."""
+def _address(text: str) -> str | None:
     try:
-        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+        return str(ipaddress.ip_address(text.strip()))
     except ValueError:
         return None
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The caller's address.
+
+    With ``TRUSTED_PROXY_COUNT`` = 0 only REMOTE_ADDR counts: X-Forwarded-For is the caller's to
+    forge. Behind n proxies of ours, each appends the address it was reached from, so the n-th
+    entry from the right was written by our outermost proxy and is the caller; entries further
+    left are the caller's to forge. A header with fewer entries did not pass all our proxies,
+    and REMOTE_ADDR is used.
+    """
+    remote = _address(request.META.get("REMOTE_ADDR", ""))
+    hops: int = settings.TRUSTED_PROXY_COUNT
+    if hops <= 0:
+        return remote
+    entries = [e for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
+    if len(entries) < hops:
+        return remote
+    return _address(entries[-hops]) or remote
 
 
 def check_lockout(
@@ -88,19 +105,20 @@ def check_lockout(
 ) -> datetime.datetime | None:
     """When sign-in is allowed again for this user name or address, or None if it is now.
 
-    ``LOGIN_FAILURE_LIMIT`` failures within ``LOGIN_LOCKOUT_MINUTES`` lock it until the oldest
-    of those failures leaves the window.
+    ``LOGIN_FAILURE_LIMIT`` failures of one user name, or ``LOGIN_FAILURE_LIMIT_PER_ADDRESS``
+    from one address, within ``LOGIN_LOCKOUT_MINUTES`` lock it until the oldest of those
+    failures leaves the window. The address limit is much higher: a whole office or housing
+    estate can sit behind one address, and a few mistyped user names must not lock them all out.
     """
     now = now or timezone.now()
-    limit: int = settings.LOGIN_FAILURE_LIMIT
     window = datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-    conditions: list[Q] = []
+    conditions: list[tuple[Q, int]] = []
     if lockout_key(username):
-        conditions.append(Q(username=lockout_key(username)))
+        conditions.append((Q(username=lockout_key(username)), settings.LOGIN_FAILURE_LIMIT))
     if ip:
-        conditions.append(Q(ip=ip))
+        conditions.append((Q(ip=ip), settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS))
     until: datetime.datetime | None = None
-    for condition in conditions:
+    for condition, limit in conditions:
         times = list(
             LoginFailure.objects.filter(condition, at__gt=now - window, at__lte=now)
             .order_by("-at")
@@ -150,17 +168,13 @@ def sign_in_attempt(*, request: HttpRequest | None, username: str, password: str
 
 def account_label(user: User) -> str:
     """How the audit trail names an account: its name, or its user name with a phone masked."""
-    name = user.get_full_name()
-    if name:
-        return f"{name} (#{user.pk})"
-    username = mask_phone(user.username) if PHONE_RE.match(user.username) else user.username
-    return f"{username} (#{user.pk})"
+    return f"{user.display_name} (#{user.pk})"
 
 
 def _check_grant(*, actor: Any, role: str, scope: models.Model) -> str:
     if role not in Role.values:
         raise ValidationError({"role": _("Unknown role.")})
-    level = level_of(scope)
+    level = level_for(scope)
     if level not in ROLE_SCOPE_LEVELS[role] or not may_grant(actor, role=role, scope=scope):
         raise ValidationError({"scope": _("You may not grant this role there.")})
     return level
@@ -231,13 +245,6 @@ def revoke_role(*, actor: Any, assignment: RoleAssignment) -> RoleAssignment:
     return assignment
 
 
-def _clean_phone(phone: str, field: str = "phone") -> str:
-    phone = phone.strip().replace(" ", "").replace("-", "")
-    if phone and not PHONE_RE.match(phone):
-        raise ValidationError({field: _("Enter an 11-digit mobile number, such as 13812345678.")})
-    return phone
-
-
 @transaction.atomic
 def invite_user(
     *,
@@ -256,7 +263,7 @@ def invite_user(
     the absolute link.
     """
     name = name.strip()
-    phone = _clean_phone(phone)
+    phone = normalise_phone(phone, field="phone")
     email = email.strip().lower()
     if not name:
         raise ValidationError({"name": _("Enter the person's name.")})
@@ -345,38 +352,51 @@ def accept_invitation(*, invitation: Invitation, password: str) -> User:
 # --- Residents -----------------------------------------------------------------------------------
 
 
-def _new_person(*, name: str, phone: str, id_number: str, street_id: int | None) -> Person:
-    errors: dict[str, str] = {}
+@dataclass(frozen=True)
+class Binding:
+    """What ``bind_resident`` did. ``matched_existing``: the ID number entered belongs to a
+    resident record that already existed, which was linked as it is (the name and phone entered
+    were not used)."""
+
+    residency: Residency
+    matched_existing: bool = False
+
+
+def _resident_for(
+    *, name: str, phone: str, id_number: str, street_id: int | None
+) -> tuple[Person, bool]:
+    """The resident record for what was entered, and whether it already existed: the record
+    with this ID number if there is one (the same person, wherever else they live), else a new
+    one. The input is judged in full before the ID number is looked up, so the errors never
+    depend on whether the number is on record somewhere."""
+    errors: dict[str, Any] = {}
     name = name.strip()
     if not name:
         errors["name"] = _("Enter the resident's name.")
     try:
-        phone = _clean_phone(phone)
+        phone = normalise_phone(phone, field="phone")
     except ValidationError as error:
-        errors.update({key: value[0] for key, value in error.message_dict.items()})
+        errors.update(error.message_dict)
     number = normalise_id_number(id_number)
-    digest = ""
-    if number:
-        if not id_number_is_valid(number):
-            errors["id_number"] = _("This is not a valid resident ID number (18 characters).")
-        else:
-            digest = id_number_hash(number)
-            existing = Person.objects.filter(id_number_hash=digest).first()
-            if existing is not None:
-                errors["id_number"] = _(
-                    "This ID number is already registered for another resident record "
-                    "(%(masked)s). Choose that resident instead of adding a new one."
-                ) % {"masked": existing.masked_id_number}
+    if number and not id_number_is_valid(number):
+        errors["id_number"] = _("This is not a valid resident ID number (18 characters).")
     if errors:
         raise ValidationError(errors)
-    return Person.objects.create(
-        name=name,
-        phone=phone,
-        id_number_encrypted=encrypt_id_number(number) if number else "",
-        id_number_hash=digest,
-        id_number_tail=number[-4:] if number else "",
-        street_id=street_id,
+    if not number:
+        return Person.objects.create(name=name, phone=phone, street_id=street_id), False
+    # One record per ID number (a unique constraint); get_or_create also settles two officers
+    # adding the same person at once, and the lock keeps their residencies apart.
+    person, created = Person.objects.select_for_update().get_or_create(
+        id_number_hash=id_number_hash(number),
+        defaults={
+            "name": name,
+            "phone": phone,
+            "id_number_encrypted": encrypt_id_number(number),
+            "id_number_tail": number[-4:],
+            "street_id": street_id,
+        },
     )
+    return person, not created
 
 
 def _add_residency(
@@ -422,33 +442,47 @@ def bind_resident(
     id_number: str = "",
     since: datetime.date | None = None,
     user: User | None = None,
-) -> Residency:
-    """Link a resident to a house: an existing person in the actor's scope, or a new one from
-    name, phone and optional ID number; optionally give an account the resident role there."""
+) -> Binding:
+    """Link a resident to a house: an existing person in the actor's scope, or one from name,
+    phone and optional ID number; optionally give an account the resident role there.
+
+    An ID number already on record is the same person (an owner may have houses in several
+    streets): that record is linked as it is, and nothing about it or the person's other houses
+    is told beyond ``Binding.matched_existing``. Only a second link of one person to the same
+    house is refused.
+    """
     if not may_grant(actor, role=Role.RESIDENT, scope=house):
         raise ValidationError({"house": _("You may not bind residents to this house.")})
     if household_role not in HouseholdRole.values:
         raise ValidationError({"household_role": _("Choose owner, tenant or family member.")})
-    if person is not None and not scoped(Person.objects.filter(pk=person.pk), actor).exists():
+    chosen = person is not None
+    matched = False
+    if person is None:
+        person, matched = _resident_for(
+            name=name, phone=phone, id_number=id_number, street_id=house.street_id
+        )
+    elif scoped(Person.objects.filter(pk=person.pk), actor).exists():
+        person = Person.objects.select_for_update().get(pk=person.pk)
+    else:
         raise ValidationError({"person": _("Choose a resident from the list.")})
-    if (
-        user is not None
-        and user.person_id is not None
-        and (person is None or user.person_id != person.pk)
-    ):
+    if user is not None and user.person_id is not None and user.person_id != person.pk:
         raise ValidationError(
             {"account": _("This account already belongs to another resident record.")}
         )
-    if person is None:
-        person = _new_person(name=name, phone=phone, id_number=id_number, street_id=house.street_id)
-    elif Residency.objects.filter(person=person, house=house).exists():
-        raise ValidationError({"person": _("This resident is already linked to this house.")})
+    if Residency.objects.filter(person=person, house=house).exists():
+        raise ValidationError(
+            {
+                "person" if chosen else "id_number": _(
+                    "This resident is already linked to this house."
+                )
+            }
+        )
     residency = _add_residency(
         actor=actor, person=person, house=house, household_role=household_role, since=since
     )
     if user is not None:
         _give_resident_role(actor=actor, user=user, person=person, house=house)
-    return residency
+    return Binding(residency=residency, matched_existing=matched)
 
 
 def _give_resident_role(*, actor: Any, user: User, person: Person, house: House) -> RoleAssignment:
@@ -475,7 +509,7 @@ def _code_hash(phone: str, code: str) -> str:
 @transaction.atomic
 def send_phone_code(*, phone: str) -> PhoneCode:
     """Send a 6-digit one-time code by SMS (after commit); one per phone per minute."""
-    phone = _clean_phone(phone)
+    phone = normalise_phone(phone, field="phone")
     if not phone:
         raise ValidationError({"phone": _("Enter your mobile number.")})
     now = timezone.now()
@@ -555,7 +589,7 @@ def sign_up_resident(
 ) -> SignupRequest:
     """Create a resident's account (user name = the verified phone) and a pending request to
     be bound to ``house``. The caller has verified the phone with a one-time code."""
-    phone = _clean_phone(phone)
+    phone = normalise_phone(phone, field="phone")
     name = name.strip()
     errors: dict[str, Any] = {}
     if not phone:

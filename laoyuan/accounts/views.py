@@ -3,6 +3,7 @@ and the audit trail. Views parse input, check who may act, call one service and 
 
 import datetime
 import io
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -39,6 +40,8 @@ from laoyuan.accounts.forms import (
 )
 from laoyuan.accounts.models import SignupRequest
 from laoyuan.accounts.scoping import get_scoped_or_404
+from laoyuan.core.forms import apply_service_errors
+from laoyuan.core.personal import mask_phone
 from laoyuan.people.models import Person
 
 PAGE_SIZE = 50
@@ -58,15 +61,6 @@ def _is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
-def _apply_errors(form: Form, error: ValidationError) -> None:
-    """Put a service's errors on the form (on the field they name, if the form has it)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 def _render_form(
     request: HttpRequest, template: str, form: Form, context: dict[str, Any] | None = None
 ) -> HttpResponse:
@@ -77,9 +71,41 @@ def _render_form(
     return render(request, template, context)
 
 
-def _initial(request: HttpRequest) -> dict[str, str]:
-    """The posted values, to redraw a form with new choices without judging it yet."""
-    return {key: str(value) for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+def _form_page(
+    request: HttpRequest,
+    form_class: Callable[..., Form],
+    form_kwargs: dict[str, Any],
+    *,
+    act: Callable[[dict[str, Any]], HttpResponse],
+    context: dict[str, Any],
+    template: str = "accounts/form_page.html",
+    not_redrawn: tuple[str, ...] = (),
+) -> HttpResponse:
+    """A form whose later choices depend on earlier ones (it redraws itself through this page).
+
+    A POST submits it: ``act`` gets the cleaned data, calls one service and answers (a
+    ValidationError from the service goes onto the form). A POST with ``_refresh`` only redraws
+    the form with the choices for the posted values (less ``not_redrawn`` ones, such as
+    passwords), without judging it; a GET draws it with the query's values.
+    """
+
+    def make_form(**kwargs: Any) -> Form:
+        return form_class(refresh_url=request.path, **form_kwargs, **kwargs)
+
+    if request.method == "POST" and REFRESH not in request.POST:
+        form = make_form(data=request.POST)
+        if form.is_valid():
+            try:
+                return act(form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+    elif request.method == "POST":
+        posted = request.POST.items()
+        skipped = {"csrfmiddlewaretoken", *not_redrawn}
+        form = make_form(initial={key: str(value) for key, value in posted if key not in skipped})
+    else:
+        form = make_form(initial=request.GET.dict())
+    return _render_form(request, template, form, context)
 
 
 # --- Users and roles -----------------------------------------------------------------------------
@@ -124,84 +150,61 @@ def users(request: HttpRequest) -> HttpResponse:
 @login_required
 def grant(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
-    url = reverse("accounts:grant")
-    if request.method == "POST" and REFRESH not in request.POST:
-        form = GrantForm(request.POST, actor=request.user, refresh_url=url)
-        if form.is_valid():
-            try:
-                assignment = services.grant_role(
-                    actor=request.user,
-                    user=form.cleaned_data["account"],
-                    role=form.cleaned_data["role"],
-                    scope=form.cleaned_data["scope_object"],
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("%(user)s now holds the role %(role)s at %(scope)s.")
-                    % {
-                        "user": assignment.user.display_name,
-                        "role": assignment.get_role_display(),
-                        "scope": assignment.scope_label,
-                    },
-                )
-                return redirect("accounts:users")
-    elif request.method == "POST":
-        form = GrantForm(initial=_initial(request), actor=request.user, refresh_url=url)
-    else:
-        form = GrantForm(initial=request.GET.dict(), actor=request.user, refresh_url=url)
-    return _render_form(
+
+    def act(data: dict[str, Any]) -> HttpResponse:
+        assignment = services.grant_role(
+            actor=request.user, user=data["account"], role=data["role"], scope=data["scope_object"]
+        )
+        messages.success(
+            request,
+            _("%(user)s now holds the role %(role)s at %(scope)s.")
+            % {
+                "user": assignment.user.display_name,
+                "role": assignment.get_role_display(),
+                "scope": assignment.scope_label,
+            },
+        )
+        return redirect("accounts:users")
+
+    return _form_page(
         request,
-        "accounts/form_page.html",
-        form,
-        {"title": _("Grant a role"), "submit": _("Grant the role")},
+        GrantForm,
+        {"actor": request.user},
+        act=act,
+        context={"title": _("Grant a role"), "submit": _("Grant the role")},
     )
 
 
 @login_required
 def invite(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
-    url = reverse("accounts:invite")
-    if request.method == "POST" and REFRESH not in request.POST:
-        form = InviteForm(request.POST, actor=request.user, refresh_url=url)
-        if form.is_valid():
-            try:
-                invitation, _token = services.invite_user(
-                    actor=request.user,
-                    name=form.cleaned_data["name"],
-                    phone=form.cleaned_data["phone"],
-                    email=form.cleaned_data["email"],
-                    role=form.cleaned_data["role"],
-                    scope=form.cleaned_data["scope_object"],
-                    accept_url=lambda token: request.build_absolute_uri(
-                        reverse("accounts:accept_invite", args=[token])
-                    ),
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("The invitation for %(name)s was sent. The link works until %(date)s.")
-                    % {
-                        "name": invitation.name,
-                        "date": timezone.localtime(invitation.expires_at).strftime(
-                            "%Y-%m-%d %H:%M"
-                        ),
-                    },
-                )
-                return redirect("accounts:users")
-    elif request.method == "POST":
-        form = InviteForm(initial=_initial(request), actor=request.user, refresh_url=url)
-    else:
-        form = InviteForm(initial=request.GET.dict(), actor=request.user, refresh_url=url)
-    return _render_form(
+
+    def act(data: dict[str, Any]) -> HttpResponse:
+        invitation, _token = services.invite_user(
+            actor=request.user,
+            name=data["name"],
+            phone=data["phone"],
+            email=data["email"],
+            role=data["role"],
+            scope=data["scope_object"],
+            accept_url=lambda token: request.build_absolute_uri(
+                reverse("accounts:accept_invite", args=[token])
+            ),
+        )
+        expires = timezone.localtime(invitation.expires_at).strftime("%Y-%m-%d %H:%M")
+        messages.success(
+            request,
+            _("The invitation for %(name)s was sent. The link works until %(date)s.")
+            % {"name": invitation.name, "date": expires},
+        )
+        return redirect("accounts:users")
+
+    return _form_page(
         request,
-        "accounts/form_page.html",
-        form,
-        {"title": _("Invite a person"), "submit": _("Send the invitation")},
+        InviteForm,
+        {"actor": request.user},
+        act=act,
+        context={"title": _("Invite a person"), "submit": _("Send the invitation")},
     )
 
 
@@ -252,7 +255,7 @@ def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
                 invitation=invitation, password=form.cleaned_data["new_password1"]
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             user.refresh_from_db()
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
@@ -269,46 +272,45 @@ def bind(request: HttpRequest) -> HttpResponse:
     """Bind a resident to a house in the actor's scope."""
     if not queries.binds_residents(request.user):
         raise Http404
-    url = reverse("accounts:bind")
-    if request.method == "POST" and REFRESH not in request.POST:
-        form = BindForm(request.POST, actor=request.user, refresh_url=url)
-        if form.is_valid():
-            data = form.cleaned_data
-            person = (
-                get_scoped_or_404(Person.objects.all(), request.user, pk=int(data["person"]))
-                if data.get("person")
-                else None
-            )
-            try:
-                residency = services.bind_resident(
-                    actor=request.user,
-                    house=data["scope_object"],
-                    household_role=data["household_role"],
-                    person=person,
-                    name=data["name"],
-                    phone=data["phone"],
-                    id_number=data["id_number"],
-                    since=data["since"],
-                    user=data["account"],
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                messages.success(
-                    request,
-                    _("%(name)s is now linked to %(house)s.")
-                    % {"name": residency.person.name, "house": residency.house.label},
-                )
-                return redirect("accounts:bind")
-    elif request.method == "POST":
-        form = BindForm(initial=_initial(request), actor=request.user, refresh_url=url)
-    else:
-        form = BindForm(initial=request.GET.dict(), actor=request.user, refresh_url=url)
-    return _render_form(
+
+    def act(data: dict[str, Any]) -> HttpResponse:
+        person = (
+            get_scoped_or_404(Person.objects.all(), request.user, pk=int(data["person"]))
+            if data.get("person")
+            else None
+        )
+        binding = services.bind_resident(
+            actor=request.user,
+            house=data["scope_object"],
+            household_role=data["household_role"],
+            person=person,
+            name=data["name"],
+            phone=data["phone"],
+            id_number=data["id_number"],
+            since=data["since"],
+            user=data["account"],
+        )
+        house = binding.residency.house.label
+        if binding.matched_existing:
+            # The record may have been made elsewhere: its name is not echoed back.
+            message = _(
+                "The ID number matched an existing resident record, which is kept as it is and "
+                "is now linked to %(house)s."
+            ) % {"house": house}
+        else:
+            message = _("%(name)s is now linked to %(house)s.") % {
+                "name": binding.residency.person.name,
+                "house": house,
+            }
+        messages.success(request, message)
+        return redirect("accounts:bind")
+
+    return _form_page(
         request,
-        "accounts/form_page.html",
-        form,
-        {"title": _("Bind a resident to a house"), "submit": _("Bind the resident")},
+        BindForm,
+        {"actor": request.user},
+        act=act,
+        context={"title": _("Bind a resident to a house"), "submit": _("Bind the resident")},
     )
 
 
@@ -335,7 +337,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         try:
             services.send_phone_code(phone=phone)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             request.session[SIGNUP_PHONE] = phone
             request.session.pop(SIGNUP_VERIFIED, None)
@@ -361,7 +363,7 @@ def signup_verify(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/signup_verify.html",
-        {"form": form, "step": 2, "masked_phone": f"{phone[:3]}****{phone[-4:]}"},
+        {"form": form, "step": 2, "masked_phone": mask_phone(phone)},
     )
 
 
@@ -381,45 +383,31 @@ def signup_details(request: HttpRequest) -> HttpResponse:
     phone = _verified_phone(request)
     if phone is None:
         return redirect("accounts:signup")
-    url = reverse("accounts:signup_details")
     if services.phone_has_account(phone):
         messages.info(request, _("This phone already has an account. Please sign in."))
         return redirect("accounts:login")
-    if request.method == "POST" and REFRESH not in request.POST:
-        form = SignupForm(request.POST, refresh_url=url)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                signup_request = services.sign_up_resident(
-                    phone=phone,
-                    name=data["name"],
-                    password=data["password1"],
-                    house=data["house_object"],
-                    household_role=data["household_role"],
-                )
-            except ValidationError as error:
-                _apply_errors(form, error)
-            else:
-                for key in (SIGNUP_PHONE, SIGNUP_VERIFIED):
-                    request.session.pop(key, None)
-                login(
-                    request,
-                    signup_request.user,
-                    backend="django.contrib.auth.backends.ModelBackend",
-                )
-                return redirect("accounts:signup_status")
-    elif request.method == "POST":
-        initial = _initial(request)
-        for secret in ("password1", "password2"):
-            initial.pop(secret, None)
-        form = SignupForm(initial=initial, refresh_url=url)
-    else:
-        form = SignupForm(initial=request.GET.dict(), refresh_url=url)
-    return _render_form(
+
+    def act(data: dict[str, Any]) -> HttpResponse:
+        signup_request = services.sign_up_resident(
+            phone=phone,
+            name=data["name"],
+            password=data["password1"],
+            house=data["house_object"],
+            household_role=data["household_role"],
+        )
+        for key in (SIGNUP_PHONE, SIGNUP_VERIFIED):
+            request.session.pop(key, None)
+        login(request, signup_request.user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("accounts:signup_status")
+
+    return _form_page(
         request,
-        "accounts/signup_details.html",
-        form,
-        {"step": 3, "submit": _("Send my request")},
+        SignupForm,
+        {},
+        act=act,
+        context={"step": 3, "submit": _("Send my request")},
+        template="accounts/signup_details.html",
+        not_redrawn=("password1", "password2"),
     )
 
 

@@ -7,6 +7,8 @@ import re
 
 from cryptography.fernet import Fernet
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 # Resident ID (居民身份证号): 17 digits and a check character.
@@ -20,6 +22,17 @@ def mask_phone(phone: str) -> str:
     if len(phone) < 8:
         return "*" * len(phone)
     return f"{phone[:3]}****{phone[-4:]}"
+
+
+def normalise_phone(phone: str, *, field: str | None = None) -> str:
+    """A mobile number without spaces or dashes ("" stays ""); anything else is a
+    ValidationError, on ``field`` when given (as services report it) or plain (as a form's
+    ``clean_<field>`` does)."""
+    phone = phone.strip().replace(" ", "").replace("-", "")
+    if phone and not PHONE_RE.match(phone):
+        message = _("Enter an 11-digit mobile number, such as 13812345678.")
+        raise ValidationError({field: message} if field else message)
+    return phone
 
 
 def mask_id_number(number: str) -> str:

@@ -4,11 +4,10 @@ from typing import Any
 
 from django.contrib.auth.hashers import make_password
 
-from laoyuan.accounts.enums import Role, ScopeLevel
+from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import RoleAssignment, User
-from laoyuan.orgs.models import PropertyCompany
+from laoyuan.accounts.queries import level_for
 from laoyuan.people.models import Person
-from laoyuan.places.models import Community, Compound, District, Grid, House, Street
 
 DEFAULT_PASSWORD = "laoyuan-demo"
 
@@ -23,16 +22,6 @@ DEMO_USERS: tuple[tuple[str, str], ...] = (
     ("demo-resident", Role.RESIDENT),
     ("demo-inspector", Role.INSPECTOR),
 )
-
-SCOPE_LEVELS: dict[type, str] = {
-    District: ScopeLevel.DISTRICT,
-    Street: ScopeLevel.STREET,
-    Community: ScopeLevel.COMMUNITY,
-    Grid: ScopeLevel.GRID,
-    Compound: ScopeLevel.COMPOUND,
-    House: ScopeLevel.HOUSE,
-    PropertyCompany: ScopeLevel.COMPANY,
-}
 
 
 def write_demo_users(*, password: str, scopes: dict[str, Any], person: Person) -> list[User]:
@@ -50,7 +39,7 @@ def write_demo_users(*, password: str, scopes: dict[str, Any], person: Person) -
             user.person = person
         user.save()
         scope = scopes[role]
-        level = SCOPE_LEVELS[type(scope)]
+        level = level_for(scope)
         RoleAssignment.objects.create(user=user, role=role, level=level, **{level: scope})
         users.append(user)
     return users

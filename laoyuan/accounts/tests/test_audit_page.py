@@ -158,3 +158,31 @@ def test_audit_page_paginates(client, cast: Cast, events, django_assert_max_num_
     assert len(ids_on_page(second)) == 13
     with django_assert_max_num_queries(14):
         client.get("/accounts/audit/")
+
+
+def test_audit_page_and_export_of_the_other_district_hold_none_of_district_a(
+    client, cast: Cast, events
+) -> None:
+    other = cast.c.street.district
+    theirs = AuditEvent.objects.filter(district_id=other.pk).order_by("-at", "-pk")
+    ours = AuditEvent.objects.filter(district_id=cast.district.pk)
+    assert theirs.count() == 2
+    assert ours.count() == 7
+    client.force_login(cast.users["other_district"])
+    text = client.get("/accounts/audit/").content.decode()
+    assert 'data-count="2"' in text
+    for event in ours:
+        assert event.summary not in text, event.summary
+    # District A's actions are not even offered as a filter.
+    assert 'value="role.granted"' not in text
+    assert 'value="district.rule_changed"' not in text
+    response = client.get("/accounts/audit/?export=xlsx")
+    assert response.status_code == 200
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert [row[3] for row in rows[1:]] == [f"{e.target_type}#{e.target_id}" for e in theirs]
+    summaries = {row[4] for row in rows[1:]}
+    assert summaries.isdisjoint(ours.values_list("summary", flat=True))
+    # Asking for district A's actions by name finds nothing either.
+    response = client.get("/accounts/audit/?action=role.granted&export=xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert "role.granted" not in [row[2] for row in rows[1:]]

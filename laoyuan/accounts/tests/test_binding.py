@@ -4,8 +4,14 @@ from django.core.exceptions import ValidationError
 from laoyuan.accounts import services
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import RoleAssignment
+from laoyuan.accounts.scoping import scoped
 from laoyuan.core.models import AuditEvent
-from laoyuan.core.personal import decrypt_id_number, id_number_check_char, id_number_hash
+from laoyuan.core.personal import (
+    decrypt_id_number,
+    encrypt_id_number,
+    id_number_check_char,
+    id_number_hash,
+)
 from laoyuan.factories import Cast, UserFactory
 from laoyuan.people.models import Person, Residency
 
@@ -25,14 +31,16 @@ def snapshot():
 
 def test_bind_resident_new_person_with_id_number(cast: Cast) -> None:
     number = valid_id()
-    residency = services.bind_resident(
+    binding = services.bind_resident(
         actor=cast.users[Role.COMPANY],
         house=cast.a.neighbour_house,
         household_role="tenant",
         name="孙七",
-        phone="13511112222",
+        phone="135 1111-2222",
         id_number=number.lower(),
     )
+    assert binding.matched_existing is False
+    residency = binding.residency
     person = residency.person
     assert (person.name, person.phone, person.street_id) == (
         "孙七",
@@ -56,9 +64,57 @@ def test_bind_resident_new_person_with_id_number(cast: Cast) -> None:
     assert "孙七" not in event.summary
 
 
-def test_bind_resident_duplicate_id_names_the_masked_record(cast: Cast) -> None:
+def give_id_number(person: Person, number: str) -> None:
+    Person.objects.filter(pk=person.pk).update(
+        id_number_encrypted=encrypt_id_number(number),
+        id_number_hash=id_number_hash(number),
+        id_number_tail=number[-4:],
+    )
+
+
+def test_bind_resident_known_id_number_links_the_same_person_in_another_street(
+    cast: Cast,
+) -> None:
+    """An owner with a house in street B gets a house in street A: one person, two houses."""
     number = valid_id()
-    services.bind_resident(
+    owner = cast.b.resident_person
+    give_id_number(owner, number)
+    Person.objects.filter(pk=owner.pk).update(street=cast.b.street)
+    people = Person.objects.count()
+    binding = services.bind_resident(
+        actor=cast.users[Role.COMMUNITY],
+        house=cast.a.neighbour_house,
+        household_role="owner",
+        name="郑十",
+        phone="13522223333",
+        id_number=number,
+    )
+    assert binding.matched_existing is True
+    assert binding.residency.person_id == owner.pk
+    assert Person.objects.count() == people
+    owner.refresh_from_db()
+    # The record is kept as it was: the name and phone entered are not used.
+    assert (owner.name, owner.phone, owner.street_id) == ("乙居民", "13812341234", cast.b.street.pk)
+    assert set(Residency.objects.filter(person=owner).values_list("house_id", flat=True)) == {
+        cast.b.house.pk,
+        cast.a.neighbour_house.pk,
+    }
+    cast.a.compound.refresh_from_db()
+    assert cast.a.compound.residents == 3
+    event = AuditEvent.objects.get(action="resident.bound")
+    assert (event.street_id, event.summary) == (
+        cast.a.street.pk,
+        f"person #{owner.pk} → 甲一号院 1号楼-1-102 (owner)",
+    )
+    # Each street sees the house in its own street, not the other.
+    for who, house in [(Role.COMMUNITY, cast.a.neighbour_house), ("outsider", cast.b.house)]:
+        seen = scoped(Residency.objects.filter(person=owner), cast.users[who])
+        assert list(seen.values_list("house_id", flat=True)) == [house.pk], who
+
+
+def test_bind_resident_same_person_twice_in_one_house_is_refused(cast: Cast) -> None:
+    number = valid_id()
+    first = services.bind_resident(
         actor=cast.users[Role.COMMUNITY],
         house=cast.a.house,
         household_role="family",
@@ -69,13 +125,46 @@ def test_bind_resident_duplicate_id_names_the_masked_record(cast: Cast) -> None:
     with pytest.raises(ValidationError) as caught:
         services.bind_resident(
             actor=cast.users[Role.COMMUNITY],
-            house=cast.a.neighbour_house,
+            house=cast.a.house,
             household_role="owner",
             name="周八八",
             id_number=number,
         )
-    message = caught.value.message_dict["id_number"][0]
-    assert "*" * 14 + number[-4:] in message
+    assert list(caught.value.message_dict) == ["id_number"]
+    assert snapshot() == before
+    # The same person in the next house is fine.
+    second = services.bind_resident(
+        actor=cast.users[Role.COMMUNITY],
+        house=cast.a.neighbour_house,
+        household_role="owner",
+        name="周八",
+        id_number=number,
+    )
+    assert (second.matched_existing, second.residency.person_id) == (
+        True,
+        first.residency.person_id,
+    )
+
+
+def test_bind_resident_errors_do_not_tell_whether_an_id_number_is_on_record(cast: Cast) -> None:
+    known = valid_id()
+    unknown = valid_id("41010419900101123")
+    give_id_number(cast.b.resident_person, known)
+    before = snapshot()
+    answers = []
+    for number in (known, unknown):
+        with pytest.raises(ValidationError) as caught:
+            services.bind_resident(
+                actor=cast.users[Role.COMMUNITY],
+                house=cast.a.neighbour_house,
+                household_role="owner",
+                name="",
+                phone="123",
+                id_number=number,
+            )
+        answers.append(caught.value.message_dict)
+    assert answers[0] == answers[1]
+    assert set(answers[0]) == {"name", "phone"}
     assert snapshot() == before
 
 
@@ -193,13 +282,10 @@ def test_bind_page_company_binds_new_resident(client, cast: Cast) -> None:
     assert Residency.objects.filter(house=cast.a.neighbour_house, person__name="吴九").count() == 1
 
 
-def test_bind_page_duplicate_id_shows_the_error(client, cast: Cast) -> None:
+def test_bind_page_known_id_number_says_only_that_it_matched(client, cast: Cast) -> None:
     number = valid_id()
-    Person.objects.filter(pk=cast.b.resident_person.pk).update(
-        id_number_hash=id_number_hash(number), id_number_tail=number[-4:]
-    )
+    give_id_number(cast.b.resident_person, number)
     client.force_login(cast.users[Role.COMMUNITY])
-    before = snapshot()
     response = client.post(
         "/accounts/residents/bind/",
         {
@@ -209,10 +295,36 @@ def test_bind_page_duplicate_id_shows_the_error(client, cast: Cast) -> None:
             "id_number": number,
             "household_role": "owner",
         },
+        follow=True,
     )
-    assert response.status_code == 200
-    assert "*" * 14 + number[-4:] in response.content.decode()
-    assert snapshot() == before
+    assert response.redirect_chain == [("/accounts/residents/bind/", 302)]
+    text = response.content.decode()
+    assert (
+        "The ID number matched an existing resident record, which is kept as it is and is now "
+        "linked to 1号楼-1-102."
+    ) in text
+    # Nothing of the record or where else the person lives, nor the name that was not used.
+    for secret in ("乙居民", "郑十", cast.b.compound.name, cast.b.street.name, number):
+        assert secret not in text, secret
+    assert Residency.objects.filter(
+        person=cast.b.resident_person, house=cast.a.neighbour_house
+    ).exists()
+
+
+def test_bind_page_new_resident_is_named_in_the_message(client, cast: Cast) -> None:
+    client.force_login(cast.users[Role.COMMUNITY])
+    response = client.post(
+        "/accounts/residents/bind/",
+        {
+            "compound": cast.a.compound.pk,
+            "house": cast.a.neighbour_house.pk,
+            "name": "郑十",
+            "id_number": valid_id(),
+            "household_role": "owner",
+        },
+        follow=True,
+    )
+    assert "郑十 is now linked to 1号楼-1-102." in response.content.decode()
 
 
 def test_bind_page_crafted_foreign_house_is_a_form_error(client, cast: Cast) -> None:

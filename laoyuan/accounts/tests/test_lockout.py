@@ -1,12 +1,14 @@
 import datetime
 import re
 
+from django.http import HttpRequest
+from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import LoginFailure
-from laoyuan.accounts.services import check_lockout, record_login_failure
+from laoyuan.accounts.services import check_lockout, client_ip, record_login_failure
 from laoyuan.factories import PASSWORD, Cast
 
 LOGIN = "/accounts/login/"
@@ -94,13 +96,111 @@ def test_lockout_ends_when_the_fifth_newest_failure_leaves_the_window(db) -> Non
     assert check_lockout(username="Someone ", ip=None, now=now) is not None
 
 
-def test_lockout_by_address_blocks_other_user_names(client, cast: Cast) -> None:
+def test_lockout_five_failed_user_names_from_one_address_do_not_lock_a_sixth(
+    client, cast: Cast
+) -> None:
+    # Behind a proxy or a NAT many people share an address: a few typos must not lock them all.
     for n in range(5):
         post_login(client, f"guess{n}", "wrong", ip="10.1.1.1")
+    response = post_login(client, "community", PASSWORD, ip="10.1.1.1")
+    assert response.status_code == 302
+    assert signed_in(client)
+
+
+def test_lockout_fifty_failures_from_one_address_lock_every_user_name_there(
+    client, cast: Cast
+) -> None:
+    for n in range(50):
+        post_login(client, f"guess{n}", "wrong", ip="10.1.1.1")
+    assert LoginFailure.objects.filter(ip="10.1.1.1").count() == 50
     response = post_login(client, "community", PASSWORD, ip="10.1.1.1")
     assert not signed_in(client)
     assert "Too many failed sign-ins" in response.content.decode()
     response = post_login(client, "community", PASSWORD, ip="10.2.2.2")
+    assert response.status_code == 302
+
+
+def test_lockout_forty_nine_failures_from_one_address_do_not_lock_it(client, cast: Cast) -> None:
+    for n in range(49):
+        post_login(client, f"guess{n}", "wrong", ip="10.1.1.1")
+    assert post_login(client, "community", PASSWORD, ip="10.1.1.1").status_code == 302
+
+
+def test_lockout_address_limit_comes_from_settings(client, cast: Cast, settings) -> None:
+    settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 3
+    for n in range(3):
+        post_login(client, f"guess{n}", "wrong", ip="10.1.1.1")
+    assert post_login(client, "community", PASSWORD, ip="10.1.1.1").status_code == 200
+    assert not signed_in(client)
+
+
+def forwarded(remote: str, header: str | None) -> HttpRequest:
+    extra = {} if header is None else {"HTTP_X_FORWARDED_FOR": header}
+    return RequestFactory().post(LOGIN, REMOTE_ADDR=remote, **extra)
+
+
+def test_client_ip_ignores_forwarded_for_without_trusted_proxies(settings) -> None:
+    settings.TRUSTED_PROXY_COUNT = 0
+    assert client_ip(forwarded("10.0.0.9", "203.0.113.5")) == "10.0.0.9"
+    assert client_ip(forwarded("10.0.0.9", None)) == "10.0.0.9"
+    assert client_ip(forwarded("not-an-address", "203.0.113.5")) is None
+
+
+def test_client_ip_takes_the_entry_our_proxies_wrote(settings) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(forwarded("10.0.0.9", "203.0.113.5")) == "203.0.113.5"
+    # Entries left of the proxy's own are the caller's to forge.
+    assert client_ip(forwarded("10.0.0.9", "1.1.1.1, 203.0.113.5")) == "203.0.113.5"
+    assert client_ip(forwarded("10.0.0.9", " 2001:db8::1 ")) == "2001:db8::1"
+    # No header, or nonsense where the proxy's entry should be: the proxy's address.
+    assert client_ip(forwarded("10.0.0.9", None)) == "10.0.0.9"
+    assert client_ip(forwarded("10.0.0.9", "1.1.1.1, garbage")) == "10.0.0.9"
+    settings.TRUSTED_PROXY_COUNT = 2
+    assert client_ip(forwarded("10.0.0.9", "1.1.1.1, 203.0.113.5, 10.0.0.8")) == "203.0.113.5"
+    # Fewer entries than proxies: the request did not come through all of them.
+    assert client_ip(forwarded("10.0.0.9", "203.0.113.5")) == "10.0.0.9"
+
+
+def test_lockout_ignores_forwarded_for_when_no_proxy_is_trusted(
+    client, cast: Cast, settings
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = 0
+    client.post(
+        LOGIN,
+        {"username": "guess", "password": "wrong"},
+        REMOTE_ADDR="10.0.0.9",
+        HTTP_X_FORWARDED_FOR="203.0.113.5",
+    )
+    assert list(LoginFailure.objects.values_list("ip", flat=True)) == ["10.0.0.9"]
+
+
+def test_lockout_behind_a_trusted_proxy_counts_the_forwarded_address(
+    client, cast: Cast, settings
+) -> None:
+    settings.TRUSTED_PROXY_COUNT = 1
+    for n in range(50):
+        client.post(
+            LOGIN,
+            {"username": f"guess{n}", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.9",
+            HTTP_X_FORWARDED_FOR="203.0.113.5",
+        )
+    assert set(LoginFailure.objects.values_list("ip", flat=True)) == {"203.0.113.5"}
+    # The guesser is locked out; another person behind the same proxy is not.
+    locked = client.post(
+        LOGIN,
+        {"username": "community", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.9",
+        HTTP_X_FORWARDED_FOR="203.0.113.5",
+    )
+    assert not signed_in(client)
+    assert "Too many failed sign-ins" in locked.content.decode()
+    response = client.post(
+        LOGIN,
+        {"username": "community", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.9",
+        HTTP_X_FORWARDED_FOR="203.0.113.6",
+    )
     assert response.status_code == 302
 
 
