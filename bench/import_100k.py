@@ -102,7 +102,8 @@ def main() -> None:
     print(f"read + check only: {checked:.1f} s (CPU {checked_cpu:.1f} s)")
     print(f"import (total):    {imported:.1f} s (CPU {imported_cpu:.1f} s)")
     assert House.objects.count() == batch.houses
-    assert Person.objects.count() == Residency.objects.count() == batch.persons
+    assert Person.objects.count() == batch.persons
+    assert Residency.objects.count() == batch.residencies == batch.persons
     assert Compound.objects.filter(households=0).count() == 0
 
 

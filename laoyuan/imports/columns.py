@@ -257,7 +257,9 @@ RESIDENTS = SheetSpec(
             False,
             _(
                 "Resident ID number, 18 characters (optional). Format the column as text. "
-                "Stored encrypted; one person once only."
+                "Stored encrypted. Rows with the same ID number are one person living in "
+                "several houses, so their names must agree; an ID number already registered "
+                "adds the house to that resident."
             ),
             "",
             ("id number", "身份证号码", "身份证"),

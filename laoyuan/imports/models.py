@@ -1,7 +1,7 @@
 """Import batches: one row per uploaded registry workbook, imported whole or rejected whole.
 
 The uploaded workbook itself is not kept (it holds names, phones and ID numbers); a rejected
-batch keeps only its error report, in which ID numbers are masked.
+batch keeps only its error report, in which names, phone numbers and ID numbers are masked.
 """
 
 from django.conf import settings
@@ -19,8 +19,10 @@ class ImportBatch(models.Model):
     """One registry import: who, when, which file, the outcome and what it wrote.
 
     ``district`` / ``street`` / ``community`` hold the narrowest place covering the importer's
-    scope when they uploaded, so the batch is visible to the offices above it (and to the
-    uploader) and to nobody else.
+    scope when they uploaded, so the batch is visible to the offices above it and to nobody else
+    (the uploader too only while they hold the import roles they held; ``queries.batches_for``).
+    ``persons`` counts the residents the batch created, ``residencies`` the links to houses it
+    wrote (one person may live in several houses, or be registered already).
     """
 
     created_by = models.ForeignKey(
@@ -50,6 +52,9 @@ class ImportBatch(models.Model):
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     # The first errors, as the page shows them: [{sheet, row, column, value, message}, ...].
     first_errors = models.JSONField(_("first errors"), default=list, blank=True)
+    # Notes on an imported batch that are not errors, e.g. an ID number already registered under
+    # another name (the registered person was used). They name rows, never other places.
+    notes = models.JSONField(_("notes"), default=list, blank=True)
     report = models.FileField(_("error report"), upload_to=report_upload_to, blank=True)
     seconds = models.DecimalField(_("seconds"), max_digits=8, decimal_places=2, default=0)
 

@@ -7,13 +7,14 @@ street, a community in its community. Other roles do not see the import pages at
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from laoyuan.accounts.enums import Role, ScopeLevel
+from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import RoleAssignment
+from laoyuan.accounts.scoping import scope_for
 from laoyuan.imports.models import ImportBatch
-from laoyuan.places.models import Grid
+from laoyuan.places.models import Community, Grid, Street
 
 IMPORT_ROLES = (Role.DISTRICT, Role.STREET, Role.COMMUNITY)
 
@@ -56,50 +57,41 @@ def _common(values: list[int | None]) -> int | None:
 
 
 def import_scope_for(user: Any) -> ImportScope | None:
-    """The user's import scope, or None when they may not import at all."""
-    if user is None or not user.is_authenticated or not user.is_active:
+    """The user's import scope (their district, street and community offices' assignments, read
+    through ``accounts.scoping``), or None when they may not import at all."""
+    scope = scope_for(user, roles=IMPORT_ROLES)
+    if scope.is_empty:
         return None
-    if user.is_superuser:
+    if scope.everything:
         return ImportScope(everything=True)
-    rows = list(
-        RoleAssignment.objects.active()
-        .filter(user=user, role__in=IMPORT_ROLES)
-        .values_list(
-            "level",
-            "district_id",
-            "street_id",
-            "street__district_id",
-            "community_id",
-            "community__street_id",
-            "community__district_id",
-        )
+    street_districts: dict[int, int] = (
+        dict(Street.objects.filter(pk__in=scope.street).values_list("pk", "district_id"))
+        if scope.street
+        else {}
     )
-    if not rows:
-        return None
-    districts: set[int] = set()
-    streets: set[int] = set()
-    communities: set[int] = set()
-    community_streets: set[int] = set()
+    community_places: dict[int, tuple[int, int]] = (
+        {
+            pk: (district_id, street_id)
+            for pk, district_id, street_id in Community.objects.filter(
+                pk__in=scope.community
+            ).values_list("pk", "district_id", "street_id")
+        }
+        if scope.community
+        else {}
+    )
     # (district, street, community) of each assignment, None above its level.
-    anchors: list[tuple[int | None, int | None, int | None]] = []
-    for level, district, street, street_district, community, c_street, c_district in rows:
-        if level == ScopeLevel.DISTRICT and district is not None:
-            districts.add(district)
-            anchors.append((district, None, None))
-        elif level == ScopeLevel.STREET and street is not None:
-            streets.add(street)
-            anchors.append((street_district, street, None))
-        elif level == ScopeLevel.COMMUNITY and community is not None:
-            communities.add(community)
-            community_streets.add(c_street)
-            anchors.append((c_district, c_street, community))
+    anchors: list[tuple[int | None, int | None, int | None]] = [
+        *((district, None, None) for district in scope.district),
+        *((street_districts[street], street, None) for street in scope.street),
+        *((d, s, community) for community, (d, s) in community_places.items()),
+    ]
     if not anchors:
         return None
     return ImportScope(
-        districts=frozenset(districts),
-        streets=frozenset(streets),
-        communities=frozenset(communities),
-        community_streets=frozenset(community_streets),
+        districts=scope.district,
+        streets=scope.street,
+        communities=scope.community,
+        community_streets=frozenset(s for _d, s in community_places.values()),
         district_id=_common([a[0] for a in anchors]),
         street_id=_common([a[1] for a in anchors]),
         community_id=_common([a[2] for a in anchors]),
@@ -107,14 +99,25 @@ def import_scope_for(user: Any) -> ImportScope | None:
 
 
 def batches_for(user: Any, scope: ImportScope | None = None) -> QuerySet[ImportBatch]:
-    """The import batches the user may see: their own, and those made inside their scope."""
+    """The import batches the user may see: those made inside their current import scope.
+
+    Having made a batch gives no right of its own: an officer who has left the place sees its
+    batches no more (a report holds residents' rows). The uploader also sees a batch recorded
+    above their current scope (one made while they held two streets is recorded at the
+    district) only while they still hold every import role they held when they made it."""
     scope = scope if scope is not None else import_scope_for(user)
     batches = ImportBatch.objects.select_related("created_by")
     if scope is None:
         return batches.none()
     if scope.everything:
         return batches.all()
-    visible = Q(created_by=user)
+    lost_since = RoleAssignment.objects.filter(
+        user=user,
+        role__in=IMPORT_ROLES,
+        granted_at__lte=OuterRef("created_at"),
+        revoked_at__gt=OuterRef("created_at"),
+    )
+    visible = Q(~Exists(lost_since), created_by=user)
     if scope.districts:
         visible |= Q(district_id__in=scope.districts)
     if scope.streets:

@@ -93,42 +93,41 @@ def import_registry(
     if plan.rows == 0:
         raise WorkbookError([_("The workbook has no rows to import.")])
     file_name = PurePath(file_name).name[:255]
-    if plan.error_count:
-        return _reject(
-            actor=actor,
-            scope=scope,
-            file_name=file_name,
-            rows=plan.rows,
-            errors=plan.sorted_errors,
-            total=plan.error_count,
-            started=started,
-        )
-    try:
-        return _write(
-            plan=plan, actor=actor, scope=scope, file_name=file_name, today=today, started=started
-        )
-    except IntegrityError:
-        # Someone registered the same compound, house or ID number between our check and our
-        # write; the transaction rolled back, so nothing of this file is in the registry.
-        conflict = RowError(
-            sheet="",
-            row=0,
-            column="",
-            value="",
-            message=_(
-                "The registry changed while this file was being checked; nothing was written. "
-                "Upload the file again."
-            ),
-        )
-        return _reject(
-            actor=actor,
-            scope=scope,
-            file_name=file_name,
-            rows=plan.rows,
-            errors=[conflict],
-            total=1,
-            started=started,
-        )
+    errors = plan.sorted_errors
+    if not plan.error_count:
+        try:
+            return _write(
+                plan=plan,
+                actor=actor,
+                scope=scope,
+                file_name=file_name,
+                today=today,
+                started=started,
+            )
+        except IntegrityError:
+            # Someone registered the same compound, house or ID number between our check and our
+            # write; the transaction rolled back, so nothing of this file is in the registry.
+            errors = [
+                RowError(
+                    sheet="",
+                    row=0,
+                    column="",
+                    value="",
+                    message=_(
+                        "The registry changed while this file was being checked; nothing was "
+                        "written. Upload the file again."
+                    ),
+                )
+            ]
+    return _reject(
+        actor=actor,
+        scope=scope,
+        file_name=file_name,
+        rows=plan.rows,
+        errors=errors,
+        total=max(plan.error_count, len(errors)),
+        started=started,
+    )
 
 
 def _batch(
@@ -283,29 +282,44 @@ def _write(
             for key, found in plan.existing_houses.items()
         }
         for house_row, values, house_id in zip(plan.houses, house_rows, new_house_ids, strict=True):
-            key = (house_row.compound, house_row.building, house_row.unit, house_row.room)
-            house_ids[key] = (house_id, values[1], values[0])  # type: ignore[assignment]
+            house_ids[house_row.house_key] = (house_id, values[1], values[0])  # type: ignore[assignment]
 
-        person_rows: list[tuple[object, ...]] = []
-        homes: list[tuple[int, int, str]] = []
+        # One person per ID number (rows sharing it are one person in several houses), one per
+        # row without; an ID number already registered is that person, used as registered.
+        person_rows: list[list[object]] = []
+        new_person_of: dict[str, int] = {}  # ID hash -> position in person_rows
+        # (registered person's id or None, else position in person_rows; house, compound, role)
+        homes: list[tuple[int | None, int, int, int, str]] = []
         for person_row in plan.residents:
-            house_id, compound_id, street_id = house_ids[
-                (person_row.compound, person_row.building, person_row.unit, person_row.room)
-            ]
+            house_id, compound_id, street_id = house_ids[person_row.house_key]
             touched.add(compound_id)
-            number = person_row.id_number
-            person_rows.append(
-                (
-                    person_row.name,
-                    person_row.phone,
-                    encrypt_id_number(number) if number else "",
-                    person_row.id_hash,
-                    number[-4:],
-                    person_row.low_income,
-                    street_id,
+            id_hash = person_row.id_hash
+            registered = plan.existing_people.get(id_hash) if id_hash else None
+            ref = -1
+            if registered is None and id_hash in new_person_of:
+                ref = new_person_of[id_hash]
+                same = person_rows[ref]
+                # The first row's name (the check made them agree); a phone and the low-income
+                # mark from any row that gives them.
+                same[1] = same[1] or person_row.phone
+                same[5] = same[5] or person_row.low_income
+            elif registered is None:
+                ref = len(person_rows)
+                if id_hash:
+                    new_person_of[id_hash] = ref
+                number = person_row.id_number
+                person_rows.append(
+                    [
+                        person_row.name,
+                        person_row.phone,
+                        encrypt_id_number(number) if number else "",
+                        id_hash,
+                        number[-4:],
+                        person_row.low_income,
+                        street_id,
+                    ]
                 )
-            )
-            homes.append((house_id, compound_id, person_row.role))
+            homes.append((registered, ref, house_id, compound_id, person_row.role))
         person_ids = insert_rows_returning_ids(
             Person,
             (
@@ -317,16 +331,17 @@ def _write(
                 "low_income",
                 "street_id",
             ),
-            person_rows,
+            [tuple(values) for values in person_rows],
         )
         insert_rows(
             Residency,
             ("person_id", "house_id", "compound_id", "role"),
             [
-                (person_id, house_id, compound_id, role)
-                for person_id, (house_id, compound_id, role) in zip(person_ids, homes, strict=True)
+                (person_ids[ref] if registered is None else registered, house_id, compound_id, role)
+                for registered, ref, house_id, compound_id, role in homes
             ],
         )
+        registered_people = {registered for registered, *_home in homes if registered is not None}
 
         refresh_compound_totals(compound_ids=sorted(touched))
 
@@ -334,7 +349,8 @@ def _write(
         batch.buildings = len(new_buildings)
         batch.houses = len(new_house_ids)
         batch.persons = len(person_ids)
-        batch.residencies = len(person_ids)
+        batch.residencies = len(homes)
+        batch.notes = plan.notes
         counts = {
             "rows": plan.rows,
             "compounds": batch.compounds,
@@ -342,6 +358,7 @@ def _write(
             "houses": batch.houses,
             "persons": batch.persons,
             "residencies": batch.residencies,
+            "registered_persons": len(registered_people),
         }
         audit.record(
             actor=actor,
@@ -349,7 +366,8 @@ def _write(
             target=batch,
             summary=(
                 f"Import #{batch.pk} of {file_name}: {batch.compounds} compounds, "
-                f"{batch.buildings} buildings, {batch.houses} houses, {batch.persons} residents"
+                f"{batch.buildings} buildings, {batch.houses} houses, {batch.persons} new "
+                f"residents, {batch.residencies} residencies"
             ),
             changes={
                 "file": file_name,
@@ -364,11 +382,32 @@ def _write(
                 },
                 "compounds_refreshed": len(touched),
             },
-            district_id=scope.district_id,
+            district_id=_audit_district(plan, scope, new_compounds, touched),
             street_id=scope.street_id,
         )
         batch.seconds = _seconds(started)
         batch.save(
-            update_fields=["compounds", "buildings", "houses", "persons", "residencies", "seconds"]
+            update_fields=[
+                "compounds",
+                "buildings",
+                "houses",
+                "persons",
+                "residencies",
+                "notes",
+                "seconds",
+            ]
         )
     return batch
+
+
+def _audit_district(
+    plan: Plan, scope: ImportScope, new_compounds: list[Compound], touched: set[int]
+) -> int | None:
+    """The district whose office reads the batch's audit event: the importer's, else (an
+    importer over several districts, or a superuser) the one district the file wrote to."""
+    if scope.district_id is not None:
+        return scope.district_id
+    districts = {compound.district_id for compound in new_compounds} | {
+        found.district_id for found in plan.existing_compounds.values() if found.id in touched
+    }
+    return districts.pop() if len(districts) == 1 else None

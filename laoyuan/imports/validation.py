@@ -5,24 +5,33 @@ own, keeping the parsed rows and collecting every code, name and ID hash they re
 query per referenced table loads what already exists. The second pass checks references,
 duplicates and scope against those in-memory lookups. A row with a bad cell still declares its
 key (a compound code, a house), so rows that refer to it are not reported a second time.
+
+Residents: rows with the same ID number are one person who may live in several houses (their
+names must agree); an ID number already registered is that person, whose record is used as it is.
+The check never tells the importer anything about where else a registered person lives.
+
+What the reports show of a bad cell is masked when it is personal data (a resident's name, phone
+or ID number), so a report can be forwarded.
 """
 
 import datetime
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from laoyuan.core.personal import (
     PHONE_RE,
     id_number_hash,
     id_number_is_valid,
     mask_id_number,
+    mask_phone,
     normalise_id_number,
 )
 from laoyuan.imports.columns import BUILDINGS, COMPOUNDS, HOUSES, RESIDENTS, SHEETS
@@ -68,6 +77,27 @@ _AREA_UNITS = re.compile(r"(m2|㎡|平方米|平米)$")
 HouseKey = tuple[str, str, str, str]  # compound code, building number, unit, room
 
 
+def mask_name(name: str) -> str:
+    """张*: the first character, the rest hidden."""
+    return name[:1] + "*" * max(1, len(name) - 1) if name else ""
+
+
+# Residents' cells whose value a report shows masked, and how.
+_MASKS: dict[str, Callable[[str], str]] = {
+    "name": mask_name,
+    "phone": mask_phone,
+    "id_number": mask_id_number,
+}
+
+
+def shown_value(sheet: str, key: str, value: Any) -> str:
+    """A bad cell's value as the report and the batch page show it: residents' names, phone
+    numbers and ID numbers masked, anything else as written."""
+    text = cell_text(value)
+    mask = _MASKS.get(key) if sheet == RESIDENTS.key else None
+    return mask(text) if mask and text else text
+
+
 @dataclass(slots=True)
 class CompoundRow:
     row: int
@@ -100,26 +130,30 @@ class BuildingRow:
 
 
 @dataclass(slots=True)
-class HouseRow:
+class _HouseRef:
+    """A row that names a house (房屋 and 住户): Excel row, whether valid, and the house."""
+
     row: int
     ok: bool
     compound: str
     building: str
     unit: str
     room: str
+
+    @property
+    def house_key(self) -> HouseKey:
+        return (self.compound, self.building, self.unit, self.room)
+
+
+@dataclass(slots=True)
+class HouseRow(_HouseRef):
     floor: int | None = None
     area: Decimal = Decimal(0)
     status: str = HouseStatus.OCCUPIED
 
 
 @dataclass(slots=True)
-class ResidentRow:
-    row: int
-    ok: bool
-    compound: str
-    building: str
-    unit: str
-    room: str
+class ResidentRow(_HouseRef):
     name: str = ""
     phone: str = ""
     id_number: str = ""
@@ -166,6 +200,10 @@ class Plan:
     existing_compounds: dict[str, ExistingCompound] = field(default_factory=dict)
     existing_buildings: dict[tuple[str, str], int] = field(default_factory=dict)
     existing_houses: dict[HouseKey, ExistingHouse] = field(default_factory=dict)
+    # ID hash -> the registered person the file's rows with that ID number are added to.
+    existing_people: dict[str, int] = field(default_factory=dict)
+    # Not errors, shown with the imported batch (rows whose registered name differs).
+    notes: list[str] = field(default_factory=list)
     rows: int = 0
     errors: list[tuple[int, int, int, RowError]] = field(default_factory=list)
     error_count: int = 0
@@ -218,9 +256,7 @@ class _Cells:
                 sheet=self.layout.name,
                 row=self.number,
                 column=self.layout.header(key),
-                value=mask_id_number(str(value))
-                if key == "id_number" and value
-                else cell_text(value),
+                value=shown_value(self.layout.spec.key, key, value),
                 message=message,
             ),
         )
@@ -406,12 +442,26 @@ class RegistryValidator:
         self._check_residents()
         return self.plan
 
-    def _read_compounds(self) -> None:
-        for number, values in self.book.rows(COMPOUNDS.key):
+    def _sheet(self, key: str) -> Iterator[_Cells]:
+        """Each data row of a sheet, counted, as cells to read."""
+        for number, values in self.book.rows(key):
             self.plan.rows += 1
-            cells = self._cells(COMPOUNDS.key, number, values)
+            yield self._cells(key, number, values)
+
+    @staticmethod
+    def _house_ref(cells: _Cells) -> HouseKey:
+        """The house a row of 房屋 or 住户 names: compound code, building number, unit, room."""
+        return (
+            cells.code("compound", max_length=32, required=True),
+            cells.code("building", max_length=32, required=True),
+            cells.code("unit", max_length=16),
+            cells.code("room", max_length=16, required=True),
+        )
+
+    def _read_compounds(self) -> None:
+        for cells in self._sheet(COMPOUNDS.key):
             row = CompoundRow(
-                row=number,
+                row=cells.number,
                 ok=False,
                 code=cells.code("code", max_length=32, required=True),
                 name=cells.text("name", max_length=100, required=True),
@@ -448,11 +498,9 @@ class RegistryValidator:
         return value.quantize(Decimal("0.000001"), rounding=ROUND_HALF_UP)
 
     def _read_buildings(self) -> None:
-        for number, values in self.book.rows(BUILDINGS.key):
-            self.plan.rows += 1
-            cells = self._cells(BUILDINGS.key, number, values)
+        for cells in self._sheet(BUILDINGS.key):
             row = BuildingRow(
-                row=number,
+                row=cells.number,
                 ok=False,
                 compound=cells.code("compound", max_length=32, required=True),
                 number=cells.code("number", max_length=32, required=True),
@@ -464,16 +512,11 @@ class RegistryValidator:
 
     def _read_houses(self) -> None:
         houses = self.plan.houses
-        for number, values in self.book.rows(HOUSES.key):
-            self.plan.rows += 1
-            cells = self._cells(HOUSES.key, number, values)
+        for cells in self._sheet(HOUSES.key):
             row = HouseRow(
-                row=number,
-                ok=False,
-                compound=cells.code("compound", max_length=32, required=True),
-                building=cells.code("building", max_length=32, required=True),
-                unit=cells.code("unit", max_length=16),
-                room=cells.code("room", max_length=16, required=True),
+                cells.number,
+                False,
+                *self._house_ref(cells),
                 floor=cells.integer("floor", minimum=-10, maximum=200),
                 status=cells.choice("status", HOUSE_STATUSES, HouseStatus.OCCUPIED),
             )
@@ -493,16 +536,11 @@ class RegistryValidator:
             houses.append(row)
 
     def _read_residents(self) -> None:
-        for number, values in self.book.rows(RESIDENTS.key):
-            self.plan.rows += 1
-            cells = self._cells(RESIDENTS.key, number, values)
+        for cells in self._sheet(RESIDENTS.key):
             row = ResidentRow(
-                row=number,
-                ok=False,
-                compound=cells.code("compound", max_length=32, required=True),
-                building=cells.code("building", max_length=32, required=True),
-                unit=cells.code("unit", max_length=16),
-                room=cells.code("room", max_length=16, required=True),
+                cells.number,
+                False,
+                *self._house_ref(cells),
                 name=cells.text("name", max_length=50, required=True),
                 role=cells.choice("role", HOUSEHOLD_ROLES, HouseholdRole.OWNER),
                 low_income=bool(cells.boolean("low_income")),
@@ -595,24 +633,37 @@ class RegistryValidator:
                     plan.existing_houses[(code, number, unit, room)] = ExistingHouse(
                         pk, compound_id, street_id
                     )
-        self.registered_residents: set[tuple[int, str, str]] = set()
+        # Who already lives in the houses of the referenced compounds (all in scope): by person,
+        # and by name and phone with the person's ID hash ("" when none is registered).
+        self.registered_links: set[tuple[int, int]] = set()
+        self.registered_residents: dict[tuple[int, str, str], list[str]] = {}
         resident_codes = sorted({row.compound for row in plan.residents} & set(code_of.values()))
         if resident_codes:
             ids = [self.usable[code].id for code in resident_codes]
             for id_chunk in _chunks(ids):
-                self.registered_residents.update(
-                    Residency.objects.filter(compound_id__in=id_chunk).values_list(
-                        "house_id", "person__name", "person__phone"
+                for house_id, person_id, name, phone, id_hash in Residency.objects.filter(
+                    compound_id__in=id_chunk
+                ).values_list(
+                    "house_id",
+                    "person_id",
+                    "person__name",
+                    "person__phone",
+                    "person__id_number_hash",
+                ):
+                    self.registered_links.add((house_id, person_id))
+                    self.registered_residents.setdefault((house_id, name, phone), []).append(
+                        id_hash
                     )
-                )
+        # Registered people with the file's ID numbers, wherever they live: only their id (to add
+        # houses to) and name (to note a difference) are read, never their houses elsewhere.
         hashes = sorted({row.id_hash for row in plan.residents if row.id_hash})
-        self.registered_hashes: set[str] = set()
+        self.registered_names: dict[str, str] = {}
         for chunk in _chunks(hashes):
-            self.registered_hashes.update(
-                Person.objects.filter(id_number_hash__in=chunk).values_list(
-                    "id_number_hash", flat=True
-                )
-            )
+            for pk, id_hash, name in Person.objects.filter(id_number_hash__in=chunk).values_list(
+                "pk", "id_number_hash", "name"
+            ):
+                plan.existing_people[id_hash] = pk
+                self.registered_names[id_hash] = name
 
     @staticmethod
     def _places(
@@ -775,7 +826,7 @@ class RegistryValidator:
             else:
                 self.new_buildings[key] = row.row
 
-    def _building_known(self, sheet: str, row: HouseRow | ResidentRow) -> bool:
+    def _building_known(self, sheet: str, row: _HouseRef) -> bool:
         key = (row.compound, row.building)
         if key in self.new_buildings or key in self.plan.existing_buildings:
             return True
@@ -798,7 +849,7 @@ class RegistryValidator:
                 continue
             if not self._building_known(HOUSES.key, row) or not row.room:
                 continue
-            key = (row.compound, row.building, row.unit, row.room)
+            key = row.house_key
             if key in self.new_houses:
                 self._dupe(
                     HOUSES.key,
@@ -818,34 +869,20 @@ class RegistryValidator:
     def _check_residents(self) -> None:
         new_compounds = {row.code for row in self.plan.compounds if row.code}
         existing = self.plan.existing_houses
-        seen_hashes: dict[str, int] = {}
-        seen_people: dict[tuple[HouseKey, str, str], int] = {}
+        # ID hash -> the rows carrying it, the first one first.
+        with_id: dict[str, list[ResidentRow]] = {}
+        # Rows already seen in each house: by ID hash, and by name and phone (with the ID hash).
+        seen_ids: dict[tuple[HouseKey, str], int] = {}
+        seen_names: dict[tuple[HouseKey, str, str], list[tuple[int, str]]] = {}
         for row in self.plan.residents:
-            if row.id_hash:
-                if row.id_hash in seen_hashes:
-                    self._dupe(
-                        RESIDENTS.key,
-                        row,
-                        "id_number",
-                        row.id_number,
-                        _("Same ID number as row %(row)s."),
-                        seen_hashes[row.id_hash],
-                    )
-                else:
-                    seen_hashes[row.id_hash] = row.row
-                    if row.id_hash in self.registered_hashes:
-                        self._fail(
-                            row,
-                            RESIDENTS.key,
-                            "id_number",
-                            row.id_number,
-                            _("This ID number is already registered."),
-                        )
+            named_apart = bool(row.id_hash) and not self._check_same_id(
+                row, with_id.setdefault(row.id_hash, [])
+            )
             if not self._compound_known(RESIDENTS.key, row, new_compounds) or not row.building:
                 continue
             if not self._building_known(RESIDENTS.key, row) or not row.room:
                 continue
-            key = (row.compound, row.building, row.unit, row.room)
+            key = row.house_key
             house = existing.get(key)
             if house is None and key not in self.new_houses:
                 self._fail(
@@ -857,28 +894,94 @@ class RegistryValidator:
                     % {"house": "-".join(p for p in key[1:] if p), "compound": row.compound},
                 )
                 continue
-            if not row.name:
+            if not row.name or named_apart:
                 continue
-            person = (key, row.name, row.phone)
-            if person in seen_people:
+            other = seen_ids.get((key, row.id_hash)) if row.id_hash else None
+            by_name = seen_names.setdefault((key, row.name, row.phone), [])
+            if other is None:
+                other = next((r for r, h in by_name if _same_person(h, row.id_hash)), None)
+            if other is not None:
                 self._dupe(
                     RESIDENTS.key,
                     row,
                     "name",
                     row.name,
                     _("Same resident as row %(row)s."),
-                    seen_people[person],
+                    other,
                 )
-            else:
-                seen_people[person] = row.row
-                if (
-                    house is not None
-                    and (house.id, row.name, row.phone) in self.registered_residents
-                ):
-                    self._fail(
-                        row,
-                        RESIDENTS.key,
-                        "name",
-                        row.name,
-                        _("This resident is already registered at this house."),
+                continue
+            by_name.append((row.row, row.id_hash))
+            if row.id_hash:
+                seen_ids[(key, row.id_hash)] = row.row
+            if house is not None and self._lives_there(row, house.id):
+                self._fail(
+                    row,
+                    RESIDENTS.key,
+                    "name",
+                    row.name,
+                    _("This resident is already registered at this house."),
+                )
+        self._note_registered_names(with_id)
+
+    def _check_same_id(self, row: ResidentRow, rows: list[ResidentRow]) -> bool:
+        """Rows with one ID number are one person: their names must agree. False (reported)
+        when this row names them otherwise than the first row with the number."""
+        rows.append(row)
+        first = rows[0]
+        if first is not row and row.name and first.name and not _same_name(row.name, first.name):
+            self._fail(
+                row,
+                RESIDENTS.key,
+                "name",
+                row.name,
+                _(
+                    "Row %(row)s has the same ID number with another name; "
+                    "correct one of the two rows."
+                )
+                % {"row": first.row},
+            )
+            return False
+        return True
+
+    def _lives_there(self, row: ResidentRow, house_id: int) -> bool:
+        """Whether this row's resident is already registered at this (existing) house."""
+        person_id = self.plan.existing_people.get(row.id_hash) if row.id_hash else None
+        if person_id is not None and (house_id, person_id) in self.registered_links:
+            return True
+        registered = self.registered_residents.get((house_id, row.name, row.phone), ())
+        return any(_same_person(id_hash, row.id_hash) for id_hash in registered)
+
+    def _note_registered_names(self, with_id: dict[str, list[ResidentRow]]) -> None:
+        """A note (not an error) for rows whose ID number is registered under another name: the
+        registered person is used as they are. The note names the rows only."""
+        sheet = self.book.layouts[RESIDENTS.key].name if with_id else ""
+        for id_hash, rows in with_id.items():
+            registered = self.registered_names.get(id_hash)
+            if registered is None:
+                continue
+            differ = [row.row for row in rows if row.name and not _same_name(row.name, registered)]
+            if differ:
+                self.plan.notes.append(
+                    ngettext(
+                        "%(sheet)s row %(rows)s: this ID number is already registered under "
+                        "another name; the house was added to the registered resident, whose "
+                        "name was kept.",
+                        "%(sheet)s rows %(rows)s: this ID number is already registered under "
+                        "another name; the houses were added to the registered resident, whose "
+                        "name was kept.",
+                        len(differ),
                     )
+                    % {"sheet": sheet, "rows": ", ".join(str(number) for number in differ)}
+                )
+
+
+def _same_person(id_hash: str, other: str) -> bool:
+    """Two residents of one house with the same name and phone are one person unless both
+    carry ID numbers and those differ."""
+    return not id_hash or not other or id_hash == other
+
+
+def _same_name(a: str, b: str) -> bool:
+    return "".join(unicodedata.normalize("NFKC", a).split()) == "".join(
+        unicodedata.normalize("NFKC", b).split()
+    )

@@ -299,8 +299,12 @@ def _general_notes() -> list[str]:
             "title line above the header is allowed. English headers are accepted too."
         ),
         _(
-            "The import only adds: a compound, building, house or ID number that is already "
-            "registered is reported as a duplicate."
+            "The import only adds: a compound, building or house that is already registered, "
+            "or a resident already registered at the same house, is reported as a duplicate."
+        ),
+        _(
+            "The error report shows residents' names, phone numbers and ID numbers masked; "
+            "find the row by its number."
         ),
         _("Limits: %(mb)s MB per file, %(rows)s rows per sheet.")
         % {"mb": MAX_FILE_BYTES // (1024 * 1024), "rows": f"{MAX_ROWS_PER_SHEET:,}"},

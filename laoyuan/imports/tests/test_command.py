@@ -6,9 +6,10 @@ from django.core.management.base import CommandError
 from django.utils import translation
 
 from laoyuan.accounts.enums import Role
+from laoyuan.core.personal import id_number_hash
 from laoyuan.factories import Cast
 from laoyuan.imports.models import ImportBatch
-from laoyuan.imports.tests.workbooks import bad_rows, good_sheets, xlsx
+from laoyuan.imports.tests.workbooks import bad_rows, good_sheets, id_number, xlsx
 from laoyuan.places.models import Compound, House
 
 
@@ -43,6 +44,22 @@ def test_command_imports_and_exits_zero(cast: Cast, tmp_path) -> None:
     assert Compound.objects.filter(code__in=["N1", "N2"]).count() == 2
 
 
+def test_command_prints_the_batch_notes(cast: Cast, tmp_path) -> None:
+    holder = cast.b.resident_person
+    holder.id_number_hash = id_number_hash(id_number(7))
+    holder.save()
+    sheets = good_sheets(cast)
+    sheets["住户"][4][6] = id_number(7)  # row 5, 孙丽: registered as 乙居民
+
+    out, err = run(save(tmp_path, sheets), cast.users[Role.STREET].username)
+
+    assert out.splitlines()[1:] == [
+        "住户 row 5: this ID number is already registered under another name; the house was "
+        "added to the registered resident, whose name was kept."
+    ]
+    assert err == ""
+
+
 def test_command_rejected_file_exits_one_with_first_errors(cast: Cast, tmp_path) -> None:
     houses = House.objects.count()
     err = io.StringIO()
@@ -66,7 +83,7 @@ def test_command_rejected_file_exits_one_with_first_errors(cast: Cast, tmp_path)
         "No compound with this code in this workbook or in your scope.",
         "房屋 row 3, 建筑面积 [abc]: Write a number.",
         "房屋 row 7, 房号 [101]: Same house as row 2.",
-        "住户 row 4, 手机 [12345]: Write 11 digits starting with 13–19.",
+        "住户 row 4, 手机 [137****4567]: Write 11 digits starting with 13–19.",
     ]
     assert House.objects.count() == houses
     assert not Compound.objects.filter(code="N1").exists()

@@ -9,10 +9,13 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from laoyuan.accounts.enums import Role
-from laoyuan.factories import PASSWORD, Cast
+from laoyuan.accounts.models import RoleAssignment
+from laoyuan.accounts.services import revoke_role
+from laoyuan.factories import PASSWORD, Cast, grant, user_with
 from laoyuan.imports.columns import SHEETS
 from laoyuan.imports.enums import BatchStatus
 from laoyuan.imports.models import ImportBatch
+from laoyuan.imports.queries import batches_for
 from laoyuan.imports.services import import_registry
 from laoyuan.imports.tests.workbooks import bad_rows, good_sheets, rows_of, xlsx
 from laoyuan.imports.xlsx import NOTES_SHEET
@@ -100,6 +103,52 @@ def test_district_and_uploader_see_a_street_batch(client: Client, cast: Cast) ->
         assert list(client.get(reverse("imports:upload")).context["batches"]) == [batch]
         assert client.get(reverse("imports:batch", args=[batch.pk])).status_code == 200
         client.logout()
+
+
+def test_uploader_who_left_the_street_no_longer_sees_its_batches(
+    client: Client, cast: Cast
+) -> None:
+    officer = user_with(Role.STREET, cast.a.street, "mover")
+    batch = import_registry(file=xlsx(bad_rows(cast)), file_name="a.xlsx", actor=officer)
+    client.cookies["django_language"] = "en"
+    assert client.login(username="mover", password=PASSWORD)
+    assert list(client.get(reverse("imports:upload")).context["batches"]) == [batch]
+
+    # The officer moves to street B: the street A role is revoked.
+    grant(officer, Role.STREET, cast.b.street)
+    revoke_role(
+        actor=cast.users[Role.DISTRICT],
+        assignment=RoleAssignment.objects.get(user=officer, street=cast.a.street),
+    )
+
+    assert list(client.get(reverse("imports:upload")).context["batches"]) == []
+    assert client.get(reverse("imports:batch", args=[batch.pk])).status_code == 404
+    assert client.get(reverse("imports:report", args=[batch.pk])).status_code == 404
+    assert list(batches_for(type(officer).objects.get(pk=officer.pk))) == []
+    # Street A's office still sees it.
+    assert list(batches_for(cast.users[Role.STREET])) == [batch]
+
+
+def test_uploader_over_two_streets_sees_their_batch_while_holding_both(
+    client: Client, cast: Cast
+) -> None:
+    officer = user_with(Role.STREET, cast.a.street, "two-streets")
+    grant(officer, Role.STREET, cast.b.street)
+    batch = import_registry(file=xlsx(bad_rows(cast)), file_name="a.xlsx", actor=officer)
+    assert (batch.district_id, batch.street_id) == (cast.district.pk, None)
+    client.cookies["django_language"] = "en"
+    assert client.login(username="two-streets", password=PASSWORD)
+    assert client.get(reverse("imports:batch", args=[batch.pk])).status_code == 200
+    assert list(batches_for(cast.users[Role.STREET])) == []  # not street A's alone
+    assert list(batches_for(cast.users[Role.DISTRICT])) == [batch]
+
+    revoke_role(
+        actor=cast.users[Role.DISTRICT],
+        assignment=RoleAssignment.objects.get(user=officer, street=cast.b.street),
+    )
+
+    assert client.get(reverse("imports:batch", args=[batch.pk])).status_code == 404
+    assert list(client.get(reverse("imports:upload")).context["batches"]) == []
 
 
 def test_upload_good_workbook_imports_and_shows_counts(client: Client, cast: Cast) -> None:

@@ -138,5 +138,5 @@ def bad_rows(cast: Cast) -> dict[str, list[list[Any]]]:
     sheets["楼栋"].append(["ZZ-404", "1号楼", 6, 2])  # row 6: unknown compound
     sheets["房屋"][2][5] = "abc"  # row 3: bad area
     sheets["房屋"].append(["N1", "1号楼", "1", 1, "101", 90, "已入住"])  # row 7: same as row 2
-    sheets["住户"][3][5] = "12345"  # row 4: bad phone
+    sheets["住户"][3][5] = "1371234567"  # row 4: bad phone (10 digits)
     return sheets

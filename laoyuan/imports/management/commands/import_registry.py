@@ -58,6 +58,8 @@ class Command(BaseCommand):
                 f"Import #{batch.pk}: {batch.compounds} compounds, {batch.buildings} buildings, "
                 f"{batch.houses} houses, {batch.persons} residents ({batch.seconds} s)."
             )
+            for note in batch.notes:
+                self.stdout.write(note)
             return
         for error in batch.first_errors:
             self.stderr.write(
