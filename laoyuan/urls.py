@@ -5,6 +5,7 @@ urlpatterns = [
     path("", include("laoyuan.dashboard.urls")),
     path("accounts/", include("laoyuan.accounts.urls")),
     path("places/", include("laoyuan.places.urls")),
+    path("orgs/", include("laoyuan.orgs.urls")),
     path("imports/", include("laoyuan.imports.urls")),
     path("api/v1/", include("laoyuan.api.urls")),
 ]

@@ -213,19 +213,24 @@ class ModeChangeForm(forms.Form):
     )
 
     def __init__(self, *args: Any, compound: Compound, user: Any, **kwargs: Any) -> None:
+        # ``user`` is the one changing the mode; the view has checked they may, and the
+        # companies offered do not depend on their scope.
         super().__init__(*args, **kwargs)
         self.compound = compound
         fields: Any = self.fields
-        # Companies in the user's scope that can manage this compound: professional companies,
-        # and the public company of the compound's own street.
-        self.companies = (
-            scoped(PropertyCompany.objects.all(), user)
-            .filter(
-                Q(kind=CompanyKind.PROFESSIONAL)
-                | Q(kind=CompanyKind.PUBLIC, street_id=compound.street_id)
-            )
-            .order_by("kind", "code")
+        # The companies that may manage this compound, whatever the user's own scope (a street
+        # office brings in a professional company it has never dealt with): every professional
+        # company of the compound's district, or registered elsewhere but already serving one of
+        # its compounds, and the public companies owned by the compound's own street. The
+        # service applies the same rule.
+        serving_here = Compound.objects.filter(district_id=compound.district_id).values(
+            "company_id"
         )
+        self.companies = PropertyCompany.objects.filter(
+            Q(kind=CompanyKind.PROFESSIONAL, district_id=compound.district_id)
+            | Q(kind=CompanyKind.PROFESSIONAL, pk__in=serving_here)
+            | Q(kind=CompanyKind.PUBLIC, street_id=compound.street_id)
+        ).order_by("kind", "code")
         fields["company"].queryset = self.companies
         fields["effective_on"].initial = timezone.localdate()
 

@@ -2,6 +2,8 @@
 
 import datetime
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -9,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum, Value
+from django.db.models.fields.files import FieldFile
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -70,7 +73,22 @@ def agreement_file_error(upload: Any) -> str | None:
     return None
 
 
-@transaction.atomic
+@contextmanager
+def files_removed_on_failure(saved: list[FieldFile] | None = None) -> Iterator[list[FieldFile]]:
+    """Delete the files saved to storage inside the block (append them to the yielded list) if
+    the block fails. Storage is not transactional: without this, a scan saved before a rollback
+    stays on disk with no row pointing at it."""
+    files = [] if saved is None else saved
+    try:
+        yield files
+    except BaseException:
+        for stored in files:
+            if stored.name:
+                stored.storage.delete(stored.name)
+        files.clear()
+        raise
+
+
 def change_management_mode(
     *,
     compound: Compound,
@@ -87,7 +105,40 @@ def change_management_mode(
     ``entrustment_party``, ``entrustment_file``, ``service_agreement_signed_on``,
     ``service_agreement_file``. Raises ValidationError (keyed by field) and writes nothing when
     the change is not allowed.
+
+    The company must fit: a public takeover takes the public company of the compound's own
+    street; professional management a professional company of the compound's district, or one
+    registered elsewhere that already serves a compound of this district.
+
+    Uploaded scans are saved before the rows; if anything in the transaction fails (its commit
+    included, when this is the outermost one) they are deleted again. One case remains: when
+    the caller's own transaction rolls back after this function has returned, the files stay
+    (Django has no rollback hook); they are named in no row and can be swept from storage.
     """
+    with files_removed_on_failure() as saved_files, transaction.atomic():
+        return _change_management_mode(
+            compound=compound,
+            mode=mode,
+            company=company,
+            effective_on=effective_on,
+            reason=reason,
+            actor=actor,
+            takeover=takeover,
+            saved_files=saved_files,
+        )
+
+
+def _change_management_mode(
+    *,
+    compound: Compound,
+    mode: str,
+    company: PropertyCompany | None,
+    effective_on: datetime.date,
+    reason: str,
+    actor: Any,
+    takeover: dict[str, Any] | None,
+    saved_files: list[FieldFile],
+) -> ManagementPeriod:
     compound = Compound.objects.select_for_update().get(pk=compound.pk)
     current = (
         ManagementPeriod.objects.select_for_update()
@@ -111,6 +162,25 @@ def change_management_mode(
         and company.kind != CompanyKind.PROFESSIONAL
     ):
         errors["company"] = _("Professional management needs a professional company.")
+    if (
+        company is not None
+        and "company" not in errors
+        and mode == ManagementMode.PUBLIC
+        and company.street_id != compound.street_id
+    ):
+        errors["company"] = _(
+            "A public takeover needs the public company of the compound's own street."
+        )
+    if (
+        company is not None
+        and "company" not in errors
+        and mode == ManagementMode.PROFESSIONAL
+        and company.district_id != compound.district_id
+        and not Compound.objects.filter(district_id=compound.district_id, company=company).exists()
+    ):
+        errors["company"] = _(
+            "The company is registered in another district and serves no compound in this one."
+        )
     if current is not None:
         if effective_on <= current.started_on:
             errors["effective_on"] = _("The change must take effect after %(date)s.") % {
@@ -148,7 +218,7 @@ def change_management_mode(
     )
     recorded_takeover = None
     if mode == ManagementMode.PUBLIC and takeover is not None:
-        recorded_takeover = record_takeover(period=period, **takeover)
+        recorded_takeover = record_takeover(period=period, saved_files=saved_files, **takeover)
     compound.management_mode = mode
     compound.company = company
     compound.save(update_fields=["management_mode", "company"])
@@ -191,7 +261,11 @@ def record_takeover(
     entrustment_file: UploadedFile | None = None,
     service_agreement_signed_on: datetime.date | None = None,
     service_agreement_file: UploadedFile | None = None,
+    saved_files: list[FieldFile] | None = None,
 ) -> Takeover:
+    """Record a takeover's terms and store its scans. The stored files are appended to
+    ``saved_files`` so the caller can delete them if its transaction fails; if saving the row
+    fails here, they are deleted before the error goes on."""
     takeover = Takeover(
         period=period,
         compound=period.compound,
@@ -200,15 +274,20 @@ def record_takeover(
         entrustment_party=entrustment_party,
         service_agreement_signed_on=service_agreement_signed_on,
     )
-    if entrustment_file:
-        takeover.entrustment_file.save(
-            entrustment_file.name or "entrustment", entrustment_file, save=False
-        )
-    if service_agreement_file:
-        takeover.service_agreement_file.save(
-            service_agreement_file.name or "service-agreement", service_agreement_file, save=False
-        )
-    takeover.save()
+    with files_removed_on_failure(saved_files) as saved:
+        if entrustment_file:
+            takeover.entrustment_file.save(
+                entrustment_file.name or "entrustment", entrustment_file, save=False
+            )
+            saved.append(takeover.entrustment_file)
+        if service_agreement_file:
+            takeover.service_agreement_file.save(
+                service_agreement_file.name or "service-agreement",
+                service_agreement_file,
+                save=False,
+            )
+            saved.append(takeover.service_agreement_file)
+        takeover.save()
     return takeover
 
 

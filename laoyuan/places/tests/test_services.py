@@ -1,19 +1,26 @@
 """change_management_mode: the only way a compound's management mode changes."""
 
 import datetime
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from laoyuan.accounts.enums import Role
+from laoyuan.core import audit
 from laoyuan.core.models import AuditEvent
 from laoyuan.factories import Cast, CompanyFactory
 from laoyuan.orgs.enums import CompanyKind
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, ManagementPeriod, Takeover
-from laoyuan.places.services import agreement_file_error, change_management_mode
+from laoyuan.places.services import (
+    agreement_file_error,
+    change_management_mode,
+    files_removed_on_failure,
+)
 
 PDF = b"%PDF-1.7\n%%EOF\n"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
@@ -205,3 +212,128 @@ def test_change_management_mode_refuses_and_writes_nothing(cast: Cast, changes, 
 )
 def test_agreement_file_error_checks_content_and_size(name, content, problem) -> None:
     assert agreement_file_error(SimpleUploadedFile(name, content)) == problem
+
+
+# --- Which company may take a compound ------------------------------------------------------
+
+
+def test_change_management_mode_refuses_another_streets_public_company(cast: Cast) -> None:
+    before = written()
+    with pytest.raises(ValidationError) as caught:
+        change_management_mode(
+            compound=cast.a.other_compound,
+            mode=ManagementMode.PUBLIC,
+            company=cast.b.company,
+            effective_on=datetime.date(2024, 5, 1),
+            reason="takeover",
+            actor=cast.users[Role.DISTRICT],
+            takeover={"entrustment_signed_on": datetime.date(2024, 4, 20)},
+        )
+    assert caught.value.message_dict == {
+        "company": ["A public takeover needs the public company of the compound's own street."]
+    }
+    assert written() == before
+
+
+def test_change_management_mode_company_of_another_district_only_if_serving_here(
+    cast: Cast,
+) -> None:
+    elsewhere = CompanyFactory(
+        kind=CompanyKind.PROFESSIONAL, district=cast.c.street.district, name="外区物业"
+    )
+    arguments = {
+        "compound": cast.a.other_compound,
+        "mode": ManagementMode.PROFESSIONAL,
+        "company": elsewhere,
+        "effective_on": datetime.date(2024, 5, 1),
+        "reason": "the owners chose it",
+        "actor": cast.users[Role.STREET],
+    }
+    before = written()
+    with pytest.raises(ValidationError) as caught:
+        change_management_mode(**arguments)
+    assert caught.value.message_dict == {
+        "company": [
+            "The company is registered in another district and serves no compound in this one."
+        ]
+    }
+    assert written() == before
+    # Once it serves a compound of the district, it may take another.
+    Compound.objects.filter(pk=cast.b.other_compound.pk).update(
+        company=elsewhere, management_mode=ManagementMode.PROFESSIONAL
+    )
+    period = change_management_mode(**arguments)
+    assert (period.mode, period.company_id) == (ManagementMode.PROFESSIONAL, elsewhere.pk)
+
+
+# --- Scans are not left behind by a failed change ---------------------------------------------
+
+
+def stored_files() -> list[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def takeover_arguments(cast: Cast, **takeover) -> dict:
+    return {
+        "compound": cast.a.other_compound,
+        "mode": ManagementMode.PUBLIC,
+        "company": cast.a.company,
+        "effective_on": datetime.date(2024, 5, 1),
+        "reason": "takeover",
+        "actor": cast.users[Role.STREET],
+        "takeover": {
+            "entrustment_signed_on": datetime.date(2024, 4, 20),
+            "entrustment_file": SimpleUploadedFile("委托.pdf", PDF),
+            "service_agreement_file": SimpleUploadedFile("scan.jpg", JPEG),
+            **takeover,
+        },
+    }
+
+
+def test_change_management_mode_keeps_scans_when_it_succeeds(cast: Cast) -> None:
+    change_management_mode(**takeover_arguments(cast))
+    takeover = Takeover.objects.get(compound=cast.a.other_compound)
+    assert stored_files() == sorted(
+        [takeover.entrustment_file.name, takeover.service_agreement_file.name]
+    )
+
+
+def test_change_management_mode_deletes_scans_when_the_takeover_row_fails(cast: Cast) -> None:
+    before = written()
+    with pytest.raises(ValidationError):
+        change_management_mode(**takeover_arguments(cast, service_agreement_signed_on="not a date"))
+    assert stored_files() == []
+    assert written() == before
+
+
+def test_change_management_mode_deletes_scans_when_a_later_write_fails(
+    cast: Cast, monkeypatch
+) -> None:
+    """A failure after the takeover row (here: the audit write, made to fail) rolls back the
+    rows and deletes the scans saved before them."""
+
+    def failing_record(**kwargs):
+        raise RuntimeError("the audit trail is unavailable")
+
+    monkeypatch.setattr(audit, "record", failing_record)
+    before = written()
+    with pytest.raises(RuntimeError):
+        change_management_mode(**takeover_arguments(cast))
+    assert stored_files() == []
+    assert written() == before
+
+
+def test_files_removed_on_failure_deletes_only_on_error(db) -> None:
+    takeover = Takeover()
+    with files_removed_on_failure() as saved:
+        takeover.entrustment_file.save("kept.pdf", SimpleUploadedFile("kept.pdf", PDF), save=False)
+        saved.append(takeover.entrustment_file)
+    kept = takeover.entrustment_file.name
+    with pytest.raises(ZeroDivisionError), files_removed_on_failure() as saved:
+        takeover.service_agreement_file.save(
+            "gone.pdf", SimpleUploadedFile("gone.pdf", PDF), save=False
+        )
+        saved.append(takeover.service_agreement_file)
+        1 / 0  # noqa: B018 - the failure under test
+    assert stored_files() == [kept]

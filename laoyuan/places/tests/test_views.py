@@ -810,6 +810,55 @@ def test_compound_mode_street_cannot_pick_another_streets_company(cast: Cast) ->
     assert written() == before
 
 
+def company_options(response) -> list[str]:
+    """The names of the companies the mode form offers."""
+    html = response.content.decode()
+    select = html.split('name="company"', 1)[1].split("</select>", 1)[0]
+    return re.findall(r'data-kind="\w+">([^<·]+) ·', select)
+
+
+def test_compound_mode_offers_every_company_that_may_manage_it(cast: Cast) -> None:
+    """A street office may bring in a professional company it has never dealt with: every
+    professional company of the district is offered, with the street's own public company."""
+    CompanyFactory(kind=CompanyKind.PROFESSIONAL, code="P-NEW", name="新来物业")
+    other_district = cast.c.street.district
+    CompanyFactory(kind=CompanyKind.PROFESSIONAL, district=other_district, name="外区物业")
+    serving = CompanyFactory(
+        kind=CompanyKind.PROFESSIONAL, district=other_district, name="外区在管物业"
+    )
+    Compound.objects.filter(pk=cast.b.other_compound.pk).update(company=serving)
+    url = reverse("places:compound_mode", args=[cast.a.other_compound.pk])
+    for role in (Role.STREET, Role.DISTRICT):
+        response = as_user(cast.users[role]).get(url)
+        assert sorted(company_options(response)) == sorted(
+            ["新来物业", "外区在管物业", "甲公办物业"]
+        ), role
+
+
+def test_compound_mode_street_brings_in_a_new_professional_company(cast: Cast) -> None:
+    company = CompanyFactory(kind=CompanyKind.PROFESSIONAL, code="P-NEW", name="新来物业")
+    url = reverse("places:compound_mode", args=[cast.a.other_compound.pk])
+    response = as_user(cast.users[Role.STREET]).post(
+        url, mode_post(mode=ManagementMode.PROFESSIONAL, company=company.pk)
+    )
+    assert response.status_code == 302
+    compound = Compound.objects.get(pk=cast.a.other_compound.pk)
+    assert (compound.management_mode, compound.company_id) == ("professional", company.pk)
+
+
+def test_compound_mode_company_of_another_district_is_not_a_choice(cast: Cast) -> None:
+    elsewhere = CompanyFactory(kind=CompanyKind.PROFESSIONAL, district=cast.c.street.district)
+    url = reverse("places:compound_mode", args=[cast.a.other_compound.pk])
+    before = written()
+    response = as_user(cast.users[Role.DISTRICT]).post(
+        url, mode_post(mode=ManagementMode.PROFESSIONAL, company=elsewhere.pk)
+    )
+    assert field_errors(response, "company") == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+    assert written() == before
+
+
 @pytest.mark.parametrize(
     ("upload", "message"),
     [
