@@ -188,9 +188,15 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_see_community": _may_see(Community, user, compound.community_id),
     }
     if not whole:
-        # A resident: the compound's public facts and their own house, no other person.
+        # A resident, an inspector or a merchant: the compound's public facts, no person; a
+        # resident also sees their own house (through the resident role only).
         context["committees"] = list(committees)
-        context["own_houses"] = list(houses)
+        context["own_houses"] = list(
+            scoped(House.objects.filter(compound=compound), user, [Role.RESIDENT])
+            .select_related("building")
+            .order_by("building__number", "unit", "room")
+        )
+        context["is_resident"] = scope_for(user).has_role(Role.RESIDENT)
         return render(request, "places/compound_detail.html", context)
 
     members = Post.objects.select_related("person").order_by("term_start", "id")

@@ -492,6 +492,9 @@ def test_inspector_sees_places_but_not_who_lives_there(cast: Cast) -> None:
         assert "甲居民" not in html
         assert "138****1234" not in html
     assert 'data-figure="area">86.40<' in house.content.decode()
+    # No "your home" list of every house for someone who lives elsewhere.
+    assert reverse("places:house_detail", args=[cast.a.house.pk]) not in compound.content.decode()
+    assert 'id="home-heading"' not in compound.content.decode()
 
 
 def test_house_detail_resident_sees_only_own_house(cast: Cast) -> None:
