@@ -276,11 +276,3 @@ class ModeChangeForm(forms.Form):
             "service_agreement_signed_on": data.get("service_agreement_signed_on"),
             "service_agreement_file": data.get("service_agreement_file") or None,
         }
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        """Put the service's field errors on the matching fields (the rest on the form)."""
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)

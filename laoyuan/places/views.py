@@ -31,6 +31,7 @@ from laoyuan.accounts.scoping import (
     scope_for,
     scoped,
 )
+from laoyuan.core.forms import apply_service_errors
 from laoyuan.dashboard.queries import overview
 from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg, Post
@@ -369,7 +370,7 @@ def compound_mode(request: HttpRequest, pk: int) -> HttpResponse:
                     takeover=form.takeover(),
                 )
             except ValidationError as error:
-                form.add_service_errors(error)
+                apply_service_errors(form, error)
             else:
                 messages.success(
                     request,
