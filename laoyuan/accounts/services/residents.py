@@ -1,54 +1,29 @@
-"""Writes for accounts: the sign-in lockout, granting and revoking roles, invitations, binding
-residents to houses, phone sign-up and its confirmation, and revealing unmasked personal data.
-
-Every function that changes a role writes an audit event in the same transaction; messages to
-people (SMS, email) go out only after the transaction commits.
-"""
+"""Residents: binding one to a house, phone sign-up with a one-time code, and confirming or
+rejecting a sign-up request. Messages to the resident go out after commit."""
 
 import datetime
 import hashlib
 import hmac
-import ipaddress
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth import authenticate
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from laoyuan.accounts.enums import ROLE_SCOPE_LEVELS, Role, SignupStatus, reveal_roles
-from laoyuan.accounts.models import (
-    Invitation,
-    LoginFailure,
-    PhoneCode,
-    RoleAssignment,
-    SignupRequest,
-    User,
-)
-from laoyuan.accounts.queries import (
-    district_id_of,
-    invitation_token_hash,
-    level_for,
-    may_grant,
-    may_revoke,
-    street_id_of,
-)
-from laoyuan.accounts.scoping import forget_scope, scope_for, scoped
+from laoyuan.accounts.enums import Role, SignupStatus
+from laoyuan.accounts.models import PhoneCode, RoleAssignment, SignupRequest, User
+from laoyuan.accounts.queries import may_grant
+from laoyuan.accounts.scoping import scoped
+from laoyuan.accounts.services.roles import _assign, _audit_assignment, account_label
 from laoyuan.core import audit
-from laoyuan.core.models import PersonalDataAccess
 from laoyuan.core.personal import (
-    decrypt_id_number,
     encrypt_id_number,
     id_number_hash,
     id_number_is_valid,
@@ -61,295 +36,7 @@ from laoyuan.people.models import Person, Residency
 from laoyuan.places.models import House
 from laoyuan.places.services import refresh_compound_totals
 
-INVITATION_DAYS = 7
 CODE_RESEND_SECONDS = 60
-REVEALABLE_FIELDS = ("phone", "id_number")
-
-
-# --- Sign-in lockout -----------------------------------------------------------------------------
-
-
-def lockout_key(username: str) -> str:
-    """Failures count per user name however it is capitalised."""
-    return username.strip().lower()[:150]
-
-
-def _address(text: str) -> str | None:
-    try:
-        return str(ipaddress.ip_address(text.strip()))
-    except ValueError:
-        return None
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The caller's address.
-
-    With ``TRUSTED_PROXY_COUNT`` = 0 only REMOTE_ADDR counts: X-Forwarded-For is the caller's to
-    forge. Behind n proxies of ours, each appends the address it was reached from, so the n-th
-    entry from the right was written by our outermost proxy and is the caller; entries further
-    left are the caller's to forge. A header with fewer entries did not pass all our proxies,
-    and REMOTE_ADDR is used.
-    """
-    remote = _address(request.META.get("REMOTE_ADDR", ""))
-    hops: int = settings.TRUSTED_PROXY_COUNT
-    if hops <= 0:
-        return remote
-    entries = [e for e in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
-    if len(entries) < hops:
-        return remote
-    return _address(entries[-hops]) or remote
-
-
-def check_lockout(
-    *, username: str, ip: str | None, now: datetime.datetime | None = None
-) -> datetime.datetime | None:
-    """When sign-in is allowed again for this user name or address, or None if it is now.
-
-    ``LOGIN_FAILURE_LIMIT`` failures of one user name, or ``LOGIN_FAILURE_LIMIT_PER_ADDRESS``
-    from one address, within ``LOGIN_LOCKOUT_MINUTES`` lock it until the oldest of those
-    failures leaves the window. The address limit is much higher: a whole office or housing
-    estate can sit behind one address, and a few mistyped user names must not lock them all out.
-    """
-    now = now or timezone.now()
-    window = datetime.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-    conditions: list[tuple[Q, int]] = []
-    if lockout_key(username):
-        conditions.append((Q(username=lockout_key(username)), settings.LOGIN_FAILURE_LIMIT))
-    if ip:
-        conditions.append((Q(ip=ip), settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS))
-    until: datetime.datetime | None = None
-    for condition, limit in conditions:
-        times = list(
-            LoginFailure.objects.filter(condition, at__gt=now - window, at__lte=now)
-            .order_by("-at")
-            .values_list("at", flat=True)[:limit]
-        )
-        if len(times) >= limit:
-            candidate = times[limit - 1] + window
-            until = candidate if until is None else max(until, candidate)
-    return until
-
-
-def record_login_failure(*, username: str, ip: str | None) -> LoginFailure:
-    return LoginFailure.objects.create(username=lockout_key(username), ip=ip)
-
-
-def clear_login_failures(*, username: str) -> int:
-    deleted, _per_model = LoginFailure.objects.filter(username=lockout_key(username)).delete()
-    return deleted
-
-
-@dataclass(frozen=True)
-class SignInResult:
-    user: AbstractBaseUser | None
-    locked_until: datetime.datetime | None = None
-
-
-def sign_in_attempt(*, request: HttpRequest | None, username: str, password: str) -> SignInResult:
-    """Check the lockout, then the password; record a failure or clear the user name's failures.
-
-    A locked user name or address is refused before the password is even checked, whether or not
-    the user name exists, so the answer never tells which user names are real.
-    """
-    ip = client_ip(request) if request is not None else None
-    until = check_lockout(username=username, ip=ip)
-    if until is not None:
-        return SignInResult(user=None, locked_until=until)
-    user = authenticate(request, username=username, password=password)
-    if user is None:
-        record_login_failure(username=username, ip=ip)
-        return SignInResult(user=None, locked_until=check_lockout(username=username, ip=ip))
-    clear_login_failures(username=username)
-    return SignInResult(user=user)
-
-
-# --- Roles ---------------------------------------------------------------------------------------
-
-
-def account_label(user: User) -> str:
-    """How the audit trail names an account: its name, or its user name with a phone masked."""
-    return f"{user.display_name} (#{user.pk})"
-
-
-def _check_grant(*, actor: Any, role: str, scope: models.Model) -> str:
-    if role not in Role.values:
-        raise ValidationError({"role": _("Unknown role.")})
-    level = level_for(scope)
-    if level not in ROLE_SCOPE_LEVELS[role] or not may_grant(actor, role=role, scope=scope):
-        raise ValidationError({"scope": _("You may not grant this role there.")})
-    return level
-
-
-def _assign(*, actor: Any, user: User, role: str, scope: models.Model) -> RoleAssignment:
-    level = _check_grant(actor=actor, role=role, scope=scope)
-    # Lock the user so two officers granting the same role at once cannot both succeed.
-    User.objects.select_for_update().filter(pk=user.pk).first()
-    held = RoleAssignment.objects.active().filter(user=user, role=role, level=level)
-    if held.filter(**{level: scope}).exists():
-        raise ValidationError({"role": _("This person already holds this role there.")})
-    assignment = RoleAssignment.objects.create(
-        user=user,
-        role=role,
-        level=level,
-        granted_by=actor if getattr(actor, "pk", None) else None,
-        **{level: scope},
-    )
-    forget_scope(user)
-    return assignment
-
-
-def _audit_assignment(
-    *, actor: Any, action: str, assignment: RoleAssignment, note: str = ""
-) -> None:
-    scope = assignment.scope_object
-    summary = f"{account_label(assignment.user)}: {assignment.role} @ {assignment.scope_label}"
-    audit.record(
-        actor=actor,
-        action=action,
-        target=assignment,
-        summary=f"{summary} {note}".strip(),
-        changes={
-            "user": assignment.user_id,
-            "role": assignment.role,
-            "level": assignment.level,
-            "scope": {"id": scope.pk, "str": assignment.scope_label},
-        },
-        district_id=district_id_of(scope),
-        street_id=street_id_of(scope),
-    )
-
-
-@transaction.atomic
-def grant_role(*, actor: Any, user: User, role: str, scope: models.Model) -> RoleAssignment:
-    """Give ``user`` the ``role`` bound to ``scope``, where the actor may grant it."""
-    assignment = _assign(actor=actor, user=user, role=role, scope=scope)
-    _audit_assignment(actor=actor, action="role.granted", assignment=assignment)
-    return assignment
-
-
-@transaction.atomic
-def revoke_role(*, actor: Any, assignment: RoleAssignment) -> RoleAssignment:
-    """End an assignment (it is kept, with who ended it and when)."""
-    assignment = RoleAssignment.objects.select_for_update().get(pk=assignment.pk)
-    if assignment.revoked_at is not None:
-        raise ValidationError(_("This role was already revoked."))
-    if assignment.user_id == getattr(actor, "pk", None):
-        raise ValidationError(_("You cannot revoke your own role; ask a colleague or your office."))
-    if not may_revoke(actor, assignment=assignment):
-        raise PermissionDenied
-    assignment.revoked_at = timezone.now()
-    assignment.revoked_by = actor
-    assignment.save(update_fields=["revoked_at", "revoked_by"])
-    forget_scope(assignment.user)
-    _audit_assignment(actor=actor, action="role.revoked", assignment=assignment)
-    return assignment
-
-
-@transaction.atomic
-def invite_user(
-    *,
-    actor: Any,
-    name: str,
-    phone: str,
-    email: str,
-    role: str,
-    scope: models.Model,
-    accept_url: Callable[[str], str],
-) -> tuple[Invitation, str]:
-    """Create an account without a usable password, its role and an invitation link valid for
-    ``INVITATION_DAYS`` days, and send the link by SMS and/or email after commit.
-
-    Returns the invitation and the token (only its hash is stored). ``accept_url(token)`` builds
-    the absolute link.
-    """
-    name = name.strip()
-    phone = normalise_phone(phone, field="phone")
-    email = email.strip().lower()
-    if not name:
-        raise ValidationError({"name": _("Enter the person's name.")})
-    if not phone and not email:
-        raise ValidationError({"phone": _("Enter a mobile number or an email address.")})
-    username = phone or email
-    taken = Q(username__iexact=username)
-    if phone:
-        taken |= Q(phone=phone)
-    if email:
-        taken |= Q(email__iexact=email)
-    if User.objects.filter(taken).exists():
-        raise ValidationError(
-            {
-                "phone" if phone else "email": _(
-                    "An account with this phone or email already exists: grant it a role instead."
-                )
-            }
-        )
-    _check_grant(actor=actor, role=role, scope=scope)
-    user = User(username=username, phone=phone, email=email, first_name=name)
-    user.set_unusable_password()
-    user.save()
-    assignment = _assign(actor=actor, user=user, role=role, scope=scope)
-    token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        token=invitation_token_hash(token),
-        email=email,
-        phone=phone,
-        name=name,
-        assignment=assignment,
-        expires_at=timezone.now() + datetime.timedelta(days=INVITATION_DAYS),
-    )
-    _audit_assignment(actor=actor, action="role.invited", assignment=assignment)
-    link = accept_url(token)
-    # Messages to other people go out in the site's language, not the sender's choice.
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("Your invitation to Laoyuan")
-        text = _(
-            "%(name)s, you are invited to Laoyuan as %(role)s. Set your password within "
-            "%(days)s days: %(link)s"
-        ) % {"name": name, "role": Role(role).label, "days": INVITATION_DAYS, "link": link}
-
-    def deliver() -> None:
-        if phone:
-            send_sms(phone=phone, text=text)
-        if email:
-            send_mail(subject, text, None, [email])
-
-    transaction.on_commit(deliver)
-    return invitation, token
-
-
-def invitation_is_open(invitation: Invitation, *, now: datetime.datetime | None = None) -> bool:
-    now = now or timezone.now()
-    return (
-        invitation.accepted_at is None
-        and invitation.expires_at > now
-        and invitation.assignment.revoked_at is None
-    )
-
-
-@transaction.atomic
-def accept_invitation(*, invitation: Invitation, password: str) -> User:
-    """Set the invited person's password; the link works once."""
-    invitation = (
-        Invitation.objects.select_for_update()
-        .select_related("assignment__user")
-        .get(pk=invitation.pk)
-    )
-    if not invitation_is_open(invitation):
-        raise ValidationError(_("This invitation has expired or was already used."))
-    user = invitation.assignment.user
-    validate_password(password, user)
-    user.set_password(password)
-    user.is_active = True
-    user.save(update_fields=["password", "is_active"])
-    invitation.accepted_at = timezone.now()
-    invitation.save(update_fields=["accepted_at"])
-    _audit_assignment(
-        actor=user, action="role.invitation_accepted", assignment=invitation.assignment
-    )
-    return user
-
-
-# --- Residents -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -496,9 +183,6 @@ def _give_resident_role(*, actor: Any, user: User, person: Person, house: House)
     assignment = _assign(actor=actor, user=user, role=Role.RESIDENT, scope=house)
     _audit_assignment(actor=actor, action="role.granted", assignment=assignment)
     return assignment
-
-
-# --- Phone sign-up -------------------------------------------------------------------------------
 
 
 def _code_hash(phone: str, code: str) -> str:
@@ -698,33 +382,3 @@ def reject_signup(*, actor: Any, signup: SignupRequest, reason: str) -> SignupRe
     phone = signup.user.phone
     transaction.on_commit(lambda: send_sms(phone=phone, text=text))
     return signup
-
-
-# --- Unmasked personal data ----------------------------------------------------------------------
-
-
-def may_reveal(user: Any, field: str = "phone") -> bool:
-    """Whether any of the user's roles may reveal this field (of people in that role's scope)."""
-    return not scope_for(user, reveal_roles(field)).is_empty
-
-
-@transaction.atomic
-def reveal_personal_data(*, viewer: Any, person: Person, field: str, purpose: str = "") -> str:
-    """The whole phone or ID number of a person in the viewer's scope, logged as viewed."""
-    if field not in REVEALABLE_FIELDS:
-        raise ValueError(f"cannot reveal {field!r}")
-    # Only the scopes of the roles that may reveal count: a grid worker of street B who is also
-    # an inspector in street A may not reveal street A's numbers.
-    roles = reveal_roles(field)
-    if not scoped(Person.objects.filter(pk=person.pk), viewer, roles).exists():
-        raise PermissionDenied
-    if field == "phone":
-        value = person.phone
-    else:
-        value = decrypt_id_number(person.id_number_encrypted) if person.id_number_encrypted else ""
-    if not value:
-        raise ValueError(f"person #{person.pk} has no {field}")
-    PersonalDataAccess.objects.create(
-        viewer=viewer, person_id=person.pk, field=field, purpose=purpose[:200]
-    )
-    return value
