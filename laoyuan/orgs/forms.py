@@ -1,11 +1,10 @@
 """Forms of the organisation pages. They check the input's shape and offer only what the user
 may choose; ``orgs.services`` decides whether a change is allowed, and its field errors are put
-back on these fields (``add_service_errors``)."""
+back on these fields (``core.forms.apply_service_errors``)."""
 
 from typing import Any
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -29,17 +28,6 @@ from laoyuan.places.models import Community, District, Grid, Street
 
 def date_input() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class ServiceErrorsMixin:
-    """Put a service's ValidationError on the matching fields (the rest on the form)."""
-
-    def add_service_errors(self: Any, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for name, messages in error.message_dict.items():
-            self.add_error(name if name in self.fields else None, messages)
 
 
 class SmallSelects:
@@ -139,7 +127,7 @@ class CompoundSearchForm(forms.Form):
 # --- Companies --------------------------------------------------------------------------------
 
 
-class CompanyForm(ServiceErrorsMixin, forms.Form):
+class CompanyForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=32)
     name = forms.CharField(label=_("Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=CompanyKind.choices)
@@ -198,7 +186,7 @@ class CompanyForm(ServiceErrorsMixin, forms.Form):
 # --- Committees -------------------------------------------------------------------------------
 
 
-class CommitteeForm(ServiceErrorsMixin, forms.Form):
+class CommitteeForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=CommitteeKind.choices)
     name = forms.CharField(label=_("Name"), max_length=100)
     term_start = forms.DateField(label=_("Term starts"), widget=date_input())
@@ -208,7 +196,7 @@ class CommitteeForm(ServiceErrorsMixin, forms.Form):
 # --- Posts and cadres -------------------------------------------------------------------------
 
 
-class PersonFieldsMixin(ServiceErrorsMixin):
+class PersonFieldsMixin:
     """Someone on record (chosen from a list) or a new person (name and mobile phone)."""
 
     def person_fields(self: Any, candidates: QuerySet[Person]) -> None:
@@ -294,7 +282,7 @@ class PostForm(PersonFieldsMixin, forms.Form):
         return data
 
 
-class EndForm(ServiceErrorsMixin, forms.Form):
+class EndForm(forms.Form):
     ended_on = forms.DateField(label=_("Last day"), widget=date_input())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -326,7 +314,7 @@ class CadreForm(PersonFieldsMixin, forms.Form):
         return data
 
 
-class AgencyBranchForm(ServiceErrorsMixin, forms.Form):
+class AgencyBranchForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=32)
     name = forms.CharField(label=_("Name"), max_length=100)
     agency = forms.CharField(label=_("Agency"), max_length=100)
@@ -365,7 +353,7 @@ class PlaceChoiceField(forms.ModelChoiceField):
         return str(label) if label is not None and not callable(label) else str(obj)
 
 
-class PartyOrgForm(ServiceErrorsMixin, forms.Form):
+class PartyOrgForm(forms.Form):
     """A new body one level below ``parent`` (or a street's working committee), attached to one
     of the places of the parent's place that has no body of this level yet."""
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from laoyuan.accounts.scoping import scoped
+from laoyuan.core.forms import apply_service_errors
 from laoyuan.orgs import queries
 
 PAGE_SIZE = 50
@@ -91,7 +92,7 @@ def _save(request: HttpRequest, form: Any, action: Callable[[], Any], done: str)
     try:
         result = action()
     except ValidationError as error:
-        form.add_service_errors(error)
+        apply_service_errors(form, error)
         return None
     except PermissionDenied:
         raise Http404 from None
