@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from laoyuan.accounts.scoping import scope_for, scoped
@@ -216,7 +217,11 @@ class PersonFieldsMixin:
 
     def check_person(self: Any, data: dict[str, Any]) -> None:
         if data.get("person") is None and not (data.get("name") or "").strip():
-            self.add_error("name", _("Choose someone on record, or give the new person's name."))
+            # gettext at request time (not the lazy ``_``): the error is a plain string in the
+            # user's language wherever it is read later.
+            self.add_error(
+                "name", gettext("Choose someone on record, or give the new person's name.")
+            )
 
 
 class PersonChoiceField(forms.ModelChoiceField):
