@@ -237,8 +237,10 @@ def _party_q(scope: Scope) -> Q:
 
 
 def _post_q(scope: Scope) -> Q:
-    """Posts in the bodies the user sees: their district's or street's, or their compound's
-    committees and party bodies."""
+    """Posts in the bodies the user sees: their district's or street's, their compound's
+    committees and party bodies, their own company's staff, and the staff of the companies their
+    district registered. Seeing a company (it serves one of the user's compounds) does not show
+    its staff working in other streets."""
     if scope.everything:
         return Q()
     compounds = _scoped_compounds(scope)
@@ -247,6 +249,8 @@ def _post_q(scope: Scope) -> Q:
         _in("street_id", scope.street),
         Q(committee__compound__in=compounds),
         Q(party_org__compound__in=compounds),
+        _in("company_id", scope.company),
+        _in("company__district_id", scope.district),
     )
 
 

@@ -294,10 +294,11 @@ def company_compounds(*, user: Any, company: PropertyCompany) -> QuerySet[Compou
     )
 
 
-def company_posts(*, company: PropertyCompany) -> QuerySet[Post]:
-    """The company's staff posts, current first (the company is in the reader's scope)."""
+def company_posts(*, user: Any, company: PropertyCompany) -> QuerySet[Post]:
+    """The company's staff posts the user sees, current first: a company serving several streets
+    shows a street office only the staff working in its street."""
     return (
-        Post.objects.filter(company=company)
+        scoped(Post.objects.filter(company=company), user, READ_ROLES)
         .select_related("person", "street")
         .order_by("-term_start", "-id")
     )

@@ -168,6 +168,7 @@ def company_update(
     after = {"code": code, "name": name, "kind": kind, "street": new_street, "phone": phone}
     if before == after:
         return company
+    old_street_id = company.street_id
     company.code, company.name, company.kind, company.street, company.phone = (
         code,
         name,
@@ -180,13 +181,19 @@ def company_update(
             company.save(update_fields=["code", "name", "kind", "street", "phone"])
     except IntegrityError:
         raise ValidationError({"code": _("Another record already has this code.")}) from None
-    audit.record(
-        actor=actor,
-        action="company.updated",
-        target=company,
-        summary=f"{company.code} {company.name}",
-        changes=_changes(before, after),
-        district_id=company.district_id,
-        street_id=company.street_id,
-    )
+    # The street losing the company reads the change in its own trail too: one event per street.
+    streets = [company.street_id]
+    if old_street_id is not None and old_street_id != company.street_id:
+        streets.append(old_street_id)
+    changes = _changes(before, after)
+    for street_id in streets:
+        audit.record(
+            actor=actor,
+            action="company.updated",
+            target=company,
+            summary=f"{company.code} {company.name}",
+            changes=changes,
+            district_id=company.district_id,
+            street_id=street_id,
+        )
     return company

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from laoyuan.accounts.enums import Role
+from laoyuan.accounts.queries import audit_visibility
 from laoyuan.core.models import AuditEvent
 from laoyuan.factories import (
     BuildingFactory,
@@ -225,6 +226,53 @@ def test_company_update_by_owning_street_records_changes(cast: Cast) -> None:
         "before": {"name": "甲公办物业", "phone": ""},
         "after": {"name": "甲红色物业", "phone": "0371-66668888"},
     }
+
+
+def test_company_update_new_owner_street_recorded_in_both_streets_trails(cast: Cast) -> None:
+    company = CompanyFactory(
+        kind=CompanyKind.PUBLIC, street=cast.a.street, district=cast.district, code="P-MOVE"
+    )
+    services.company_update(
+        actor=cast.users[Role.DISTRICT],
+        company=company,
+        code=company.code,
+        name=company.name,
+        kind=CompanyKind.PUBLIC,
+        street=cast.b.street,
+    )
+    events = AuditEvent.objects.filter(action="company.updated", target_id=company.pk)
+    assert sorted(events.values_list("district_id", "street_id")) == sorted(
+        [(cast.district.pk, cast.a.street.pk), (cast.district.pk, cast.b.street.pk)]
+    )
+    for who in (Role.STREET, "outsider", Role.DISTRICT):
+        visible = audit_visibility(cast.users[who])
+        assert visible is not None
+        change = {
+            "before": {"street": {"id": cast.a.street.pk, "str": str(cast.a.street)}},
+            "after": {"street": {"id": cast.b.street.pk, "str": str(cast.b.street)}},
+        }
+        assert [event.changes for event in events.filter(visible)][:1] == [change], who
+    assert not events.filter(audit_visibility(cast.users["other_district"])).exists()
+
+
+def test_company_update_public_to_professional_recorded_for_the_old_street(cast: Cast) -> None:
+    company = CompanyFactory(
+        kind=CompanyKind.PUBLIC, street=cast.a.street, district=cast.district, code="P-FREE"
+    )
+    services.company_update(
+        actor=cast.users[Role.DISTRICT],
+        company=company,
+        code=company.code,
+        name=company.name,
+        kind=CompanyKind.PROFESSIONAL,
+    )
+    events = AuditEvent.objects.filter(action="company.updated", target_id=company.pk)
+    assert sorted(events.values_list("street_id", flat=True), key=str) == sorted(
+        [None, cast.a.street.pk], key=str
+    )
+    assert set(events.values_list("district_id", flat=True)) == {cast.district.pk}
+    visible = audit_visibility(cast.users[Role.STREET])
+    assert visible is not None and events.filter(visible).count() == 1
 
 
 def test_company_update_without_change_writes_no_event(cast: Cast) -> None:

@@ -242,6 +242,49 @@ def test_company_detail_shows_compounds_and_masked_staff(cast: Cast) -> None:
     assert reverse("orgs:company_edit", args=[cast.a.company.pk]) not in html
 
 
+def test_company_detail_shows_only_staff_in_the_readers_scope(cast: Cast) -> None:
+    shared = CompanyFactory(
+        kind=CompanyKind.PROFESSIONAL, district=cast.district, code="P-WIDE", name="跨区物业"
+    )
+    for compound in (cast.a.other_compound, cast.b.other_compound, cast.c.other_compound):
+        compound.company = shared
+        compound.save(update_fields=["company"])
+    manager = PersonFactory(name="甲项目经理")
+    Post.objects.create(
+        person=manager,
+        title="项目经理",
+        company=shared,
+        street=cast.a.street,
+        term_start=datetime.date(2023, 1, 1),
+    )
+    Post.objects.create(
+        person=PersonFactory(name="乙项目经理"),
+        title="项目经理",
+        company=shared,
+        street=cast.b.street,
+        term_start=datetime.date(2023, 1, 1),
+    )
+    # The street A manager also sits on street A's committee: a cross-appointment only those
+    # who see both posts are told of.
+    add_member(cast, manager)
+    url = reverse("orgs:company_detail", args=[shared.pk])
+    response = as_user(cast.users["outsider"]).get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "甲项目经理" not in html and "乙项目经理" in html
+    assert "data-cross" not in html
+    response = as_user(cast.users["other_district"]).get(url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert rows(response, "compound") == [cast.c.other_compound.code]
+    assert "甲项目经理" not in html and "乙项目经理" not in html
+    html = as_user(user_with(Role.COMPANY, shared)).get(url).content.decode()
+    assert "甲项目经理" in html and "乙项目经理" in html
+    html = as_user(cast.users[Role.STREET]).get(url).content.decode()
+    assert "甲项目经理" in html and "乙项目经理" not in html
+    assert "data-cross" in html
+
+
 def test_company_create_and_edit_through_the_pages(cast: Cast) -> None:
     client = as_user(cast.users[Role.STREET])
     html = client.get(reverse("orgs:company_create")).content.decode()
@@ -542,6 +585,45 @@ def test_party_create_and_post_add_through_the_pages(cast: Cast) -> None:
     )
     assert response.status_code == 302
     assert Post.objects.get(party_org=group).person.name == "钱七"
+
+
+def test_party_create_community_office_sets_up_its_community_committee(cast: Cast) -> None:
+    community = CommunityFactory(street=cast.a.street, name="甲新社区")
+    client = as_user(user_with(Role.COMMUNITY, community))
+    top = PartyOrg.objects.get(level=PartyLevel.STREET_COMMITTEE, street=cast.a.street)
+    url = f"{reverse('orgs:party_create')}?parent={top.pk}"
+    response = client.get(reverse("orgs:party"))
+    assert rows(response, "setup-community") == [str(community.pk)]
+    assert url in response.content.decode()
+    # The cast's community office has its committee: no link; nor for a street office.
+    for role in (Role.COMMUNITY, Role.STREET):
+        response = as_user(cast.users[role]).get(reverse("orgs:party"))
+        assert rows(response, "setup-community") == [], role
+    html = client.get(url).content.decode()
+    assert f'<option value="{community.pk}" selected>' in html
+    assert f'<option value="{cast.a.community.pk}"' not in html
+    response = client.post(url, {"place": community.pk, "name": "甲新社区党委"})
+    assert response.status_code == 302
+    org = PartyOrg.objects.get(name="甲新社区党委")
+    assert (org.level, org.parent_id, org.street_id, org.community_id) == (
+        PartyLevel.COMMUNITY_COMMITTEE,
+        top.pk,
+        cast.a.street.pk,
+        community.pk,
+    )
+    assert rows(client.get(reverse("orgs:party")), "setup-community") == []
+    assert client.get(url).status_code == 404
+
+
+def test_party_create_community_office_not_under_another_streets_committee(cast: Cast) -> None:
+    top = PartyOrg.objects.get(level=PartyLevel.STREET_COMMITTEE, street=cast.a.street)
+    url = f"{reverse('orgs:party_create')}?parent={top.pk}"
+    elsewhere = as_user(user_with(Role.COMMUNITY, CommunityFactory(street=cast.b.street)))
+    before = written()
+    for client in (elsewhere, as_user(cast.users["outsider"]), as_user(cast.users[Role.GRID])):
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"place": cast.a.community.pk, "name": "x"}).status_code == 404
+    assert written() == before
 
 
 def test_party_create_street_committee_for_a_new_street(cast: Cast) -> None:

@@ -69,7 +69,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     _reader(user)
     company = _read_or_404(PropertyCompany.objects.select_related("district", "street"), user, pk)
-    posts = list(queries.company_posts(company=company))
+    posts = list(queries.company_posts(user=user, company=company))
     today = timezone.localdate()
     return render(
         request,
@@ -81,6 +81,7 @@ def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ).get_page(request.GET.get("compounds_page")),
             "posts": posts,
             "today": today,
+            # Badges from the posts shown, counted among the posts the user sees.
             "cross": queries.cross_appointed(user=user, person_ids={p.person_id for p in posts}),
             "can_manage": _may(queries.manageable_companies(user), company.pk),
         },

@@ -21,7 +21,6 @@ from laoyuan.orgs.views._common import (
     _manage_or_404,
     _manager,
     _number,
-    _read_or_404,
     _reader,
     _save,
 )
@@ -44,6 +43,7 @@ def party(request: HttpRequest) -> HttpResponse:
         street = streets[0]
     managed_streets = queries.manageable_streets(user)
     context: dict[str, Any] = {
+        "missing_community_committees": _missing_community_committees(user),
         "streets": streets,
         "street": street,
         "creatable_streets": list(
@@ -92,6 +92,43 @@ def party(request: HttpRequest) -> HttpResponse:
     return render(request, "orgs/party.html", context)
 
 
+def _parents(user: Any) -> QuerySet[PartyOrg]:
+    """Bodies under which the user may set one up: those they manage, and the working committee
+    of a street in which they manage a community (a community office sets up its own community
+    committee, though it does not read the street's body)."""
+    street_committees = Q(
+        level=PartyLevel.STREET_COMMITTEE,
+        street_id__in=queries.manageable_communities(user).values("street_id"),
+    )
+    return PartyOrg.objects.filter(
+        Q(pk__in=queries.manageable_party_orgs(user).values("pk")) | street_committees
+    ).select_related("street")
+
+
+def _missing_community_committees(user: Any) -> list[tuple[Community, PartyOrg]]:
+    """A community office's communities that have no community committee yet, each with its
+    street's working committee to set one up under."""
+    communities = queries.authority_for(user).communities
+    if not communities:
+        return []
+    rows = list(
+        Community.objects.filter(pk__in=communities)
+        .exclude(
+            pk__in=PartyOrg.objects.filter(level=PartyLevel.COMMUNITY_COMMITTEE).values(
+                "community_id"
+            )
+        )
+        .order_by("code")
+    )
+    tops = {
+        org.street_id: org
+        for org in PartyOrg.objects.filter(
+            level=PartyLevel.STREET_COMMITTEE, street_id__in=[c.street_id for c in rows]
+        )
+    }
+    return [(c, tops[c.street_id]) for c in rows if c.street_id in tops]
+
+
 def _child_places(parent: PartyOrg, user: Any) -> QuerySet[Any]:
     """The places one level below the parent's that the user manages and that have no body of
     the next level yet."""
@@ -136,7 +173,7 @@ def party_create(request: HttpRequest) -> HttpResponse:
     parent: PartyOrg | None = None
     places: QuerySet[Any]
     if parent_id is not None:
-        parent = _read_or_404(PartyOrg.objects.select_related("street"), user, parent_id)
+        parent = _manage_or_404(_parents(user), parent_id)
         if parent.level >= PartyLevel.CENTRAL_HOUSEHOLD:
             raise Http404
         level = parent.level + 1
