@@ -299,6 +299,9 @@ SCOPE_RULES: dict[type[models.Model], Callable[[Scope], Q]] = {
 ROLE_LIMITS: dict[type[models.Model], frozenset[str]] = {
     Person: RESIDENT_DATA_ROLES,
     Residency: RESIDENT_DATA_ROLES,
+    # Signed agreements carry owners' names and signatures: the offices that manage the
+    # compound read them, not a resident, an inspector or a merchant.
+    Takeover: RESIDENT_DATA_ROLES - {Role.RESIDENT},
 }
 
 
