@@ -4,11 +4,14 @@ may manage, and the audit trail an actor may read.
 Granting authority is narrower than seeing: a user may grant only the roles ``GRANTABLE_BY`` lists
 for a role they hold, and only inside the scope of that very role (a street officer who is also a
 resident somewhere may not grant roles in the resident's compound through the resident role).
-The place rules themselves are ``accounts.scoping``'s, applied to each granting role's scope.
+The place rules themselves are ``accounts.scoping``'s, applied to each granting role's scope,
+except where ``GRANT_RULES`` narrows them: seeing a company that serves one of your compounds does
+not make its staff yours to manage.
 """
 
 import datetime
 import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models
@@ -31,6 +34,34 @@ LEVEL_MODELS: dict[str, type[models.Model]] = {
     ScopeLevel.HOUSE: House,
     ScopeLevel.COMPANY: PropertyCompany,
 }
+
+
+def _manage_company_q(scope: Scope) -> Q:
+    """Companies whose roles an office manages: those registered in its district, a street's own
+    public companies, or the user's own company; not every company serving one of its compounds
+    (which may be registered, and hold roles, in another district)."""
+    if scope.everything:
+        return Q()
+    result = NOTHING
+    for path, ids in (
+        ("district_id", scope.district),
+        ("street_id", scope.street),
+        ("id", scope.company),
+    ):
+        if ids:
+            result |= Q(**{f"{path}__in": ids})
+    return result
+
+
+# Where granting, seeing and revoking role assignments is narrower than ``SCOPE_RULES``.
+GRANT_RULES: dict[type[models.Model], Callable[[Scope], Q]] = {
+    PropertyCompany: _manage_company_q,
+}
+
+
+def manage_rule(model: type[models.Model]) -> Callable[[Scope], Q]:
+    """The rule for the objects at a level whose role assignments a scope manages."""
+    return GRANT_RULES.get(model) or SCOPE_RULES[model]
 
 
 def level_for(obj: models.Model) -> str:
@@ -77,7 +108,7 @@ def grant_scope_q(actor: Any, *, role: str, level: str) -> Q:
     """Objects at ``level`` to which the actor may bind ``role``."""
     if level not in ROLE_SCOPE_LEVELS.get(role, ()):
         return NOTHING
-    rule = SCOPE_RULES[LEVEL_MODELS[level]]
+    rule = manage_rule(LEVEL_MODELS[level])
     result = NOTHING
     for granting_role, scope in granting_scopes(actor).items():
         if role in GRANTABLE_BY[granting_role]:
@@ -108,7 +139,7 @@ def revocable_assignments(actor: Any) -> QuerySet[RoleAssignment]:
         for level, model in LEVEL_MODELS.items():
             roles = [r for r in GRANTABLE_BY[granting_role] if level in ROLE_SCOPE_LEVELS[r]]
             if roles:
-                inside = model._default_manager.filter(SCOPE_RULES[model](scope)).values("pk")
+                inside = model._default_manager.filter(manage_rule(model)(scope)).values("pk")
                 condition |= Q(role__in=roles, level=level, **{f"{level}__in": inside})
     return RoleAssignment.objects.active().filter(condition).exclude(user_id=actor.pk)
 
@@ -127,7 +158,7 @@ def visible_assignments(actor: Any) -> QuerySet[RoleAssignment]:
     condition = NOTHING
     for scope in granting_scopes(actor).values():
         for level, model in LEVEL_MODELS.items():
-            inside = model._default_manager.filter(SCOPE_RULES[model](scope)).values("pk")
+            inside = model._default_manager.filter(manage_rule(model)(scope)).values("pk")
             condition |= Q(level=level, **{f"{level}__in": inside})
     return RoleAssignment.objects.active().filter(condition)
 

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 
 from cryptography.fernet import Fernet
 from django.conf import settings
@@ -33,6 +34,14 @@ def normalise_phone(phone: str, *, field: str | None = None) -> str:
         message = _("Enter an 11-digit mobile number, such as 13812345678.")
         raise ValidationError({field: message} if field else message)
     return phone
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two written names are one: compared after NFKC (full-width to half-width) and
+    without any whitespace."""
+    return "".join(unicodedata.normalize("NFKC", a).split()) == "".join(
+        unicodedata.normalize("NFKC", b).split()
+    )
 
 
 def mask_id_number(number: str) -> str:

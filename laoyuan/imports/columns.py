@@ -259,7 +259,7 @@ RESIDENTS = SheetSpec(
                 "Resident ID number, 18 characters (optional). Format the column as text. "
                 "Stored encrypted. Rows with the same ID number are one person living in "
                 "several houses, so their names must agree; an ID number already registered "
-                "adds the house to that resident."
+                "adds the house to that resident, and only under the registered name."
             ),
             "",
             ("id number", "身份证号码", "身份证"),

@@ -52,8 +52,7 @@ class ImportBatch(models.Model):
     error_count = models.PositiveIntegerField(_("errors"), default=0)
     # The first errors, as the page shows them: [{sheet, row, column, value, message}, ...].
     first_errors = models.JSONField(_("first errors"), default=list, blank=True)
-    # Notes on an imported batch that are not errors, e.g. an ID number already registered under
-    # another name (the registered person was used). They name rows, never other places.
+    # Notes on an imported batch that are not errors. They name rows, never other places.
     notes = models.JSONField(_("notes"), default=list, blank=True)
     report = models.FileField(_("error report"), upload_to=report_upload_to, blank=True)
     seconds = models.DecimalField(_("seconds"), max_digits=8, decimal_places=2, default=0)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from laoyuan.accounts.models import User
 from laoyuan.core import audit
+from laoyuan.core.models import PersonalDataAccess
 from laoyuan.core.personal import encrypt_id_number
 from laoyuan.imports.bulk import insert_rows, insert_rows_returning_ids
 from laoyuan.imports.enums import BatchStatus
@@ -285,7 +286,8 @@ def _write(
             house_ids[house_row.house_key] = (house_id, values[1], values[0])  # type: ignore[assignment]
 
         # One person per ID number (rows sharing it are one person in several houses), one per
-        # row without; an ID number already registered is that person, used as registered.
+        # row without; an ID number already registered is that person (validation made sure the
+        # rows give the registered name), used as registered.
         person_rows: list[list[object]] = []
         new_person_of: dict[str, int] = {}  # ID hash -> position in person_rows
         # (registered person's id or None, else position in person_rows; house, compound, role)
@@ -342,6 +344,13 @@ def _write(
             ],
         )
         registered_people = {registered for registered, *_home in homes if registered is not None}
+        # Linking to a person found by ID number is logged like a view of their data.
+        PersonalDataAccess.objects.bulk_create(
+            PersonalDataAccess(
+                viewer=actor, person_id=person_id, field="id_number_match", purpose="import"
+            )
+            for person_id in sorted(registered_people)
+        )
 
         refresh_compound_totals(compound_ids=sorted(touched))
 

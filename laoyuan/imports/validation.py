@@ -24,7 +24,6 @@ from typing import Any
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from laoyuan.core.personal import (
     PHONE_RE,
@@ -33,6 +32,7 @@ from laoyuan.core.personal import (
     mask_id_number,
     mask_phone,
     normalise_id_number,
+    same_name,
 )
 from laoyuan.imports.columns import BUILDINGS, COMPOUNDS, HOUSES, RESIDENTS, SHEETS
 from laoyuan.imports.queries import ImportScope
@@ -655,7 +655,7 @@ class RegistryValidator:
                         id_hash
                     )
         # Registered people with the file's ID numbers, wherever they live: only their id (to add
-        # houses to) and name (to note a difference) are read, never their houses elsewhere.
+        # houses to) and name (which the rows must give) are read, never their houses elsewhere.
         hashes = sorted({row.id_hash for row in plan.residents if row.id_hash})
         self.registered_names: dict[str, str] = {}
         for chunk in _chunks(hashes):
@@ -921,14 +921,14 @@ class RegistryValidator:
                     row.name,
                     _("This resident is already registered at this house."),
                 )
-        self._note_registered_names(with_id)
+        self._refuse_registered_names(with_id)
 
     def _check_same_id(self, row: ResidentRow, rows: list[ResidentRow]) -> bool:
         """Rows with one ID number are one person: their names must agree. False (reported)
         when this row names them otherwise than the first row with the number."""
         rows.append(row)
         first = rows[0]
-        if first is not row and row.name and first.name and not _same_name(row.name, first.name):
+        if first is not row and row.name and first.name and not same_name(row.name, first.name):
             self._fail(
                 row,
                 RESIDENTS.key,
@@ -951,37 +951,30 @@ class RegistryValidator:
         registered = self.registered_residents.get((house_id, row.name, row.phone), ())
         return any(_same_person(id_hash, row.id_hash) for id_hash in registered)
 
-    def _note_registered_names(self, with_id: dict[str, list[ResidentRow]]) -> None:
-        """A note (not an error) for rows whose ID number is registered under another name: the
-        registered person is used as they are. The note names the rows only."""
-        sheet = self.book.layouts[RESIDENTS.key].name if with_id else ""
+    def _refuse_registered_names(self, with_id: dict[str, list[ResidentRow]]) -> None:
+        """An ID number already registered is that person only under the registered name; rows
+        naming them otherwise are errors (adding the house would put the registered resident, and
+        their record, in the importer's scope). The error never shows the registered name."""
         for id_hash, rows in with_id.items():
             registered = self.registered_names.get(id_hash)
             if registered is None:
                 continue
-            differ = [row.row for row in rows if row.name and not _same_name(row.name, registered)]
-            if differ:
-                self.plan.notes.append(
-                    ngettext(
-                        "%(sheet)s row %(rows)s: this ID number is already registered under "
-                        "another name; the house was added to the registered resident, whose "
-                        "name was kept.",
-                        "%(sheet)s rows %(rows)s: this ID number is already registered under "
-                        "another name; the houses were added to the registered resident, whose "
-                        "name was kept.",
-                        len(differ),
+            for row in rows:
+                if row.name and not same_name(row.name, registered):
+                    self._fail(
+                        row,
+                        RESIDENTS.key,
+                        "id_number",
+                        row.id_number,
+                        _(
+                            "This ID number is registered under another name. Check the name "
+                            "and the number; a correction goes through the office that "
+                            "registered the resident."
+                        ),
                     )
-                    % {"sheet": sheet, "rows": ", ".join(str(number) for number in differ)}
-                )
 
 
 def _same_person(id_hash: str, other: str) -> bool:
     """Two residents of one house with the same name and phone are one person unless both
     carry ID numbers and those differ."""
     return not id_hash or not other or id_hash == other
-
-
-def _same_name(a: str, b: str) -> bool:
-    return "".join(unicodedata.normalize("NFKC", a).split()) == "".join(
-        unicodedata.normalize("NFKC", b).split()
-    )

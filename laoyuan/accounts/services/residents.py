@@ -23,12 +23,14 @@ from laoyuan.accounts.queries import may_grant
 from laoyuan.accounts.scoping import scoped
 from laoyuan.accounts.services.roles import _assign, _audit_assignment, account_label
 from laoyuan.core import audit
+from laoyuan.core.models import PersonalDataAccess
 from laoyuan.core.personal import (
     encrypt_id_number,
     id_number_hash,
     id_number_is_valid,
     normalise_id_number,
     normalise_phone,
+    same_name,
 )
 from laoyuan.core.sms import send_sms
 from laoyuan.people.enums import HouseholdRole
@@ -41,9 +43,9 @@ CODE_RESEND_SECONDS = 60
 
 @dataclass(frozen=True)
 class Binding:
-    """What ``bind_resident`` did. ``matched_existing``: the ID number entered belongs to a
-    resident record that already existed, which was linked as it is (the name and phone entered
-    were not used)."""
+    """What ``bind_resident`` did. ``matched_existing``: the ID number and name entered belong to
+    a resident record that already existed, which was linked as it is (the phone entered was not
+    used)."""
 
     residency: Residency
     matched_existing: bool = False
@@ -53,8 +55,9 @@ def _resident_for(
     *, name: str, phone: str, id_number: str, street_id: int | None
 ) -> tuple[Person, bool]:
     """The resident record for what was entered, and whether it already existed: the record
-    with this ID number if there is one (the same person, wherever else they live), else a new
-    one. The input is judged in full before the ID number is looked up, so the errors never
+    with this ID number if there is one under the same name (the same person, wherever else they
+    live), else a new one; a record with this number under another name is a ValidationError.
+    The input is judged in full before the ID number is looked up, so the input errors never
     depend on whether the number is on record somewhere."""
     errors: dict[str, Any] = {}
     name = name.strip()
@@ -83,6 +86,17 @@ def _resident_for(
             "street_id": street_id,
         },
     )
+    # ID numbers can be enumerated: a number alone does not make the record the binder's (it
+    # would put the person, wherever they live, in the binder's scope). The name must agree.
+    if not created and not same_name(name, person.name):
+        raise ValidationError(
+            {
+                "id_number": _(
+                    "This ID number is registered under another name. Check the name and the "
+                    "number; a correction goes through the office that registered the resident."
+                )
+            }
+        )
     return person, not created
 
 
@@ -134,9 +148,11 @@ def bind_resident(
     phone and optional ID number; optionally give an account the resident role there.
 
     An ID number already on record is the same person (an owner may have houses in several
-    streets): that record is linked as it is, and nothing about it or the person's other houses
-    is told beyond ``Binding.matched_existing``. Only a second link of one person to the same
-    house is refused.
+    streets) only when the name entered is the registered one; otherwise the binding is refused
+    (ID numbers can be enumerated). A match is linked as it is, logged as a
+    ``PersonalDataAccess``, and nothing about the record or the person's other houses is told
+    beyond ``Binding.matched_existing``. A second link of one person to the same house is
+    refused.
     """
     if not may_grant(actor, role=Role.RESIDENT, scope=house):
         raise ValidationError({"house": _("You may not bind residents to this house.")})
@@ -167,6 +183,11 @@ def bind_resident(
     residency = _add_residency(
         actor=actor, person=person, house=house, household_role=household_role, since=since
     )
+    if matched:
+        # Linking a record found by ID number is logged like a view of the person's data.
+        PersonalDataAccess.objects.create(
+            viewer=actor, person_id=person.pk, field="id_number_match", purpose="bind"
+        )
     if user is not None:
         _give_resident_role(actor=actor, user=user, person=person, house=house)
     return Binding(residency=residency, matched_existing=matched)

@@ -5,7 +5,7 @@ from laoyuan.accounts import services
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import RoleAssignment
 from laoyuan.accounts.scoping import scoped
-from laoyuan.core.models import AuditEvent
+from laoyuan.core.models import AuditEvent, PersonalDataAccess
 from laoyuan.core.personal import (
     decrypt_id_number,
     encrypt_id_number,
@@ -75,7 +75,8 @@ def give_id_number(person: Person, number: str) -> None:
 def test_bind_resident_known_id_number_links_the_same_person_in_another_street(
     cast: Cast,
 ) -> None:
-    """An owner with a house in street B gets a house in street A: one person, two houses."""
+    """An owner with a house in street B gets a house in street A: one person, two houses. The
+    name must be the registered one (compared without spaces, full-width ones included)."""
     number = valid_id()
     owner = cast.b.resident_person
     give_id_number(owner, number)
@@ -85,15 +86,19 @@ def test_bind_resident_known_id_number_links_the_same_person_in_another_street(
         actor=cast.users[Role.COMMUNITY],
         house=cast.a.neighbour_house,
         household_role="owner",
-        name="郑十",
+        name=" 乙\u3000居民",
         phone="13522223333",
         id_number=number,
     )
     assert binding.matched_existing is True
     assert binding.residency.person_id == owner.pk
     assert Person.objects.count() == people
+    # The link to a record found by ID number is logged.
+    assert list(
+        PersonalDataAccess.objects.values_list("viewer_id", "person_id", "field", "purpose")
+    ) == [(cast.users[Role.COMMUNITY].pk, owner.pk, "id_number_match", "bind")]
     owner.refresh_from_db()
-    # The record is kept as it was: the name and phone entered are not used.
+    # The record is kept as it was: the phone entered is not used.
     assert (owner.name, owner.phone, owner.street_id) == ("乙居民", "13812341234", cast.b.street.pk)
     assert set(Residency.objects.filter(person=owner).values_list("house_id", flat=True)) == {
         cast.b.house.pk,
@@ -127,7 +132,7 @@ def test_bind_resident_same_person_twice_in_one_house_is_refused(cast: Cast) -> 
             actor=cast.users[Role.COMMUNITY],
             house=cast.a.house,
             household_role="owner",
-            name="周八八",
+            name="周八",
             id_number=number,
         )
     assert list(caught.value.message_dict) == ["id_number"]
@@ -144,6 +149,48 @@ def test_bind_resident_same_person_twice_in_one_house_is_refused(cast: Cast) -> 
         True,
         first.residency.person_id,
     )
+
+
+def test_bind_resident_known_id_number_under_another_name_is_refused(cast: Cast) -> None:
+    """ID numbers can be enumerated: a number alone does not hand over another street's
+    resident record."""
+    number = valid_id()
+    owner = cast.b.resident_person
+    give_id_number(owner, number)
+    before = snapshot()
+    with pytest.raises(ValidationError) as caught:
+        services.bind_resident(
+            actor=cast.users[Role.COMMUNITY],
+            house=cast.a.neighbour_house,
+            household_role="owner",
+            name="郑十",
+            phone="13522223333",
+            id_number=number,
+        )
+    assert caught.value.message_dict == {
+        "id_number": [
+            "This ID number is registered under another name. Check the name and the number; "
+            "a correction goes through the office that registered the resident."
+        ]
+    }
+    assert snapshot() == before
+    assert not PersonalDataAccess.objects.exists()
+    assert list(Residency.objects.filter(person=owner).values_list("house_id", flat=True)) == [
+        cast.b.house.pk
+    ]
+    # The community still sees nothing of the record.
+    assert not scoped(Person.objects.filter(pk=owner.pk), cast.users[Role.COMMUNITY]).exists()
+
+
+def test_bind_resident_new_person_is_not_logged_as_a_match(cast: Cast) -> None:
+    services.bind_resident(
+        actor=cast.users[Role.COMMUNITY],
+        house=cast.a.neighbour_house,
+        household_role="owner",
+        name="钱五",
+        id_number=valid_id(),
+    )
+    assert not PersonalDataAccess.objects.exists()
 
 
 def test_bind_resident_errors_do_not_tell_whether_an_id_number_is_on_record(cast: Cast) -> None:
@@ -291,7 +338,7 @@ def test_bind_page_known_id_number_says_only_that_it_matched(client, cast: Cast)
         {
             "compound": cast.a.compound.pk,
             "house": cast.a.neighbour_house.pk,
-            "name": "郑十",
+            "name": "乙居民",
             "id_number": number,
             "household_role": "owner",
         },
@@ -303,12 +350,36 @@ def test_bind_page_known_id_number_says_only_that_it_matched(client, cast: Cast)
         "The ID number matched an existing resident record, which is kept as it is and is now "
         "linked to 1号楼-1-102."
     ) in text
-    # Nothing of the record or where else the person lives, nor the name that was not used.
-    for secret in ("乙居民", "郑十", cast.b.compound.name, cast.b.street.name, number):
+    # Nothing of the record or where else the person lives.
+    for secret in ("乙居民", cast.b.compound.name, cast.b.street.name, number):
         assert secret not in text, secret
     assert Residency.objects.filter(
         person=cast.b.resident_person, house=cast.a.neighbour_house
     ).exists()
+
+
+def test_bind_page_known_id_number_under_another_name_is_a_form_error(client, cast: Cast) -> None:
+    number = valid_id()
+    give_id_number(cast.b.resident_person, number)
+    client.force_login(cast.users[Role.COMMUNITY])
+    before = snapshot()
+    response = client.post(
+        "/accounts/residents/bind/",
+        {
+            "compound": cast.a.compound.pk,
+            "house": cast.a.neighbour_house.pk,
+            "name": "郑十",
+            "id_number": number,
+            "household_role": "owner",
+        },
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "This ID number is registered under another name." in text
+    for secret in ("乙居民", cast.b.compound.name, cast.b.street.name):
+        assert secret not in text, secret
+    assert snapshot() == before
+    assert not PersonalDataAccess.objects.exists()
 
 
 def test_bind_page_new_resident_is_named_in_the_message(client, cast: Cast) -> None:

@@ -9,7 +9,11 @@ from laoyuan.accounts import queries, services
 from laoyuan.accounts.enums import Role, ScopeLevel
 from laoyuan.accounts.models import Invitation, RoleAssignment, User
 from laoyuan.core.models import AuditEvent
-from laoyuan.factories import PASSWORD, Cast, UserFactory, user_with
+from laoyuan.factories import PASSWORD, Cast, CompanyFactory, UserFactory, user_with
+from laoyuan.orgs.models import PropertyCompany
+from laoyuan.places.enums import ManagementMode
+from laoyuan.places.models import Compound
+from laoyuan.places.services import change_management_mode
 
 
 def snapshot():
@@ -293,7 +297,8 @@ def test_users_page_lists_people_with_roles_in_scope(client, cast: Cast) -> None
             "resident",
             "street",
         ],
-        Role.COMMUNITY: ["branch", "committee", "community", "company", "grid", "resident"],
+        # A company serving the community's compounds is not the community's to manage.
+        Role.COMMUNITY: ["branch", "committee", "community", "grid", "resident"],
         Role.COMPANY: ["branch", "committee", "company", "resident"],
         "outsider": ["outsider"],
     }
@@ -512,3 +517,53 @@ def test_revoke_own_role_is_refused_with_a_message(client, cast: Cast) -> None:
 
 def test_password_constant_is_used(cast: Cast) -> None:
     assert cast.users[Role.STREET].check_password(PASSWORD)
+
+
+def foreign_company_serving_c(cast: Cast) -> PropertyCompany:
+    """A professional company of district A serving a compound of A and one of district C."""
+    company = CompanyFactory(district=cast.district, name="甲区专业物业")
+    change_management_mode(
+        compound=cast.a.other_compound,
+        mode=ManagementMode.PROFESSIONAL,
+        company=company,
+        effective_on=datetime.date(2022, 1, 1),
+        reason="contract",
+        actor=None,
+    )
+    # The service refuses a first compound outside the company's district; such links come
+    # from older records, so the test writes it directly.
+    Compound.objects.filter(pk=cast.c.other_compound.pk).update(
+        management_mode=ManagementMode.PROFESSIONAL, company=company
+    )
+    return company
+
+
+def test_grant_role_company_of_another_district_is_refused(cast: Cast) -> None:
+    company = foreign_company_serving_c(cast)
+    other = cast.users["other_district"]
+    assert company not in queries.grant_scopes(other, role=Role.COMPANY, level="company")
+    person = UserFactory(username="intruder")
+    before = snapshot()
+    with pytest.raises(ValidationError):
+        services.grant_role(actor=other, user=person, role=Role.COMPANY, scope=company)
+    assert snapshot() == before
+    services.grant_role(
+        actor=cast.users[Role.DISTRICT], user=person, role=Role.COMPANY, scope=company
+    )
+    assert RoleAssignment.objects.filter(user=person, company=company).count() == 1
+
+
+def test_users_and_revoke_pages_hide_company_of_another_district(client, cast: Cast) -> None:
+    company = foreign_company_serving_c(cast)
+    manager = user_with(Role.COMPANY, company, "pro-manager")
+    target = RoleAssignment.objects.get(user=manager)
+    client.force_login(cast.users["other_district"])
+    assert "pro-manager" not in usernames(client.get("/accounts/users/"))
+    before = snapshot()
+    assert client.post(f"/accounts/roles/{target.pk}/revoke/").status_code == 404
+    assert snapshot() == before
+    client.force_login(cast.users[Role.DISTRICT])
+    assert "pro-manager" in usernames(client.get("/accounts/users/"))
+    assert client.post(f"/accounts/roles/{target.pk}/revoke/").status_code == 302
+    target.refresh_from_db()
+    assert target.revoked_by == cast.users[Role.DISTRICT]

@@ -10,6 +10,7 @@ from laoyuan.core.personal import id_number_hash
 from laoyuan.factories import Cast
 from laoyuan.imports.models import ImportBatch
 from laoyuan.imports.tests.workbooks import bad_rows, good_sheets, id_number, xlsx
+from laoyuan.people.models import Residency
 from laoyuan.places.models import Compound, House
 
 
@@ -44,20 +45,28 @@ def test_command_imports_and_exits_zero(cast: Cast, tmp_path) -> None:
     assert Compound.objects.filter(code__in=["N1", "N2"]).count() == 2
 
 
-def test_command_prints_the_batch_notes(cast: Cast, tmp_path) -> None:
+def test_command_registered_id_number_under_another_name_is_rejected(cast: Cast, tmp_path) -> None:
     holder = cast.b.resident_person
     holder.id_number_hash = id_number_hash(id_number(7))
     holder.save()
     sheets = good_sheets(cast)
     sheets["住户"][4][6] = id_number(7)  # row 5, 孙丽: registered as 乙居民
+    residencies = Residency.objects.count()
 
-    out, err = run(save(tmp_path, sheets), cast.users[Role.STREET].username)
+    with pytest.raises(CommandError) as caught:
+        run(save(tmp_path, sheets), cast.users[Role.STREET].username)
 
-    assert out.splitlines()[1:] == [
-        "住户 row 5: this ID number is already registered under another name; the house was "
-        "added to the registered resident, whose name was kept."
+    assert caught.value.returncode == 1
+    batch = ImportBatch.objects.get()
+    assert [(error["row"], error["message"]) for error in batch.first_errors] == [
+        (
+            5,
+            "This ID number is registered under another name. Check the name and the number; "
+            "a correction goes through the office that registered the resident.",
+        )
     ]
-    assert err == ""
+    assert Residency.objects.count() == residencies
+    assert not Compound.objects.filter(code="N1").exists()
 
 
 def test_command_rejected_file_exits_one_with_first_errors(cast: Cast, tmp_path) -> None:

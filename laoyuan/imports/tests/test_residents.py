@@ -7,8 +7,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from laoyuan.accounts.enums import Role
-from laoyuan.core.models import AuditEvent
-from laoyuan.core.personal import id_number_hash
+from laoyuan.core.models import AuditEvent, PersonalDataAccess
+from laoyuan.core.personal import id_number_hash, mask_id_number
 from laoyuan.factories import PASSWORD, Cast
 from laoyuan.imports.enums import BatchStatus
 from laoyuan.imports.models import ImportBatch
@@ -122,11 +122,13 @@ def test_import_same_id_number_with_another_name_is_an_error_naming_both_rows(
 # People already registered --------------------------------------------------------------------
 
 
-def test_import_registered_id_number_adds_the_house_to_that_person(cast: Cast) -> None:
-    """Street B's resident (outside the importer's scope) also rents a house in street A."""
+@pytest.mark.parametrize("name", ["乙居民", " 乙\u3000居 民"])
+def test_import_registered_id_number_adds_the_house_to_that_person(cast: Cast, name: str) -> None:
+    """Street B's resident (outside the importer's scope) also rents a house in street A; the
+    name is compared without spaces, full-width ones included."""
     holder = registered(cast.b.resident_person, 7)
     street_before = holder.street_id
-    sheets = residents(resident(cast.a.neighbour_house, holder.name, None, id_number(7), "租户"))
+    sheets = residents(resident(cast.a.neighbour_house, name, None, id_number(7), "租户"))
     before = counts()
 
     batch = run(cast, sheets)
@@ -140,25 +142,20 @@ def test_import_registered_id_number_adds_the_house_to_that_person(cast: Cast) -
     assert (holder.name, holder.phone, holder.street_id) == ("乙居民", "13812341234", street_before)
     event = AuditEvent.objects.get(action="registry.imported")
     assert event.changes["counts"]["registered_persons"] == 1
+    assert list(
+        PersonalDataAccess.objects.values_list("viewer_id", "person_id", "field", "purpose")
+    ) == [(cast.users[Role.STREET].pk, holder.pk, "id_number_match", "import")]
 
 
-@pytest.mark.parametrize(
-    ("houses", "note"),
-    [
-        (
-            ["neighbour_house"],
-            "住户 row 2: this ID number is already registered under another name; the house was "
-            "added to the registered resident, whose name was kept.",
-        ),
-        (
-            ["neighbour_house", "other"],
-            "住户 rows 2, 3: this ID number is already registered under another name; the houses "
-            "were added to the registered resident, whose name was kept.",
-        ),
-    ],
+REGISTERED_ELSEWHERE = (
+    "This ID number is registered under another name. Check the name and the number; a "
+    "correction goes through the office that registered the resident."
 )
-def test_import_registered_id_number_with_another_name_keeps_the_record_and_notes_it(
-    client: Client, cast: Cast, houses: list[str], note: str
+
+
+@pytest.mark.parametrize("houses", [["neighbour_house"], ["neighbour_house", "other"]])
+def test_import_registered_id_number_with_another_name_is_refused(
+    client: Client, cast: Cast, houses: list[str]
 ) -> None:
     holder = registered(cast.b.resident_person, 7)
     other_house = cast.a.other_compound.houses.get()
@@ -171,39 +168,40 @@ def test_import_registered_id_number_with_another_name_keeps_the_record_and_note
         )
         for house in houses
     ]
+    before = counts()
 
     batch = run(cast, residents(*rows))
 
-    assert batch.status == BatchStatus.OK, batch.first_errors
-    assert batch.notes == [note]
-    assert (batch.persons, batch.residencies) == (0, len(houses))
+    assert batch.status == BatchStatus.REJECTED
+    assert counts() == before
+    masked = mask_id_number(id_number(7))
+    assert report_rows(batch)[1:] == [
+        ("住户", number, "身份证号", masked, REGISTERED_ELSEWHERE)
+        for number in range(2, 2 + len(houses))
+    ]
     holder.refresh_from_db()
     assert (holder.name, holder.phone) == ("乙居民", "13812341234")
-    assert len(homes(holder)) == 1 + len(houses)
-    assert not Person.objects.filter(name="孙丽").exists()
-    # The batch page shows the note and nothing of where else, or under what name, the person
-    # is registered.
+    assert homes(holder) == {cast.b.house.pk}
+    assert not PersonalDataAccess.objects.exists()
+    # The batch page tells nothing of the registered person: not their name, nor where.
     client.cookies["django_language"] = "en"
     assert client.login(username=cast.users[Role.STREET].username, password=PASSWORD)
     page = client.get(reverse("imports:batch", args=[batch.pk])).content.decode()
-    assert note in page
-    assert 'data-count="residencies">' + str(len(houses)) + "<" in page
+    assert REGISTERED_ELSEWHERE in page
     for secret in ("乙居民", cast.b.compound.name, cast.b.street.name, "13812341234"):
         assert secret not in page
-    event = AuditEvent.objects.get(action="registry.imported")
-    assert "乙居民" not in str(event.changes)
 
 
 def test_import_registered_person_at_the_same_house_is_a_duplicate(cast: Cast) -> None:
     holder = registered(cast.a.resident_person, 7)
-    sheets = residents(resident(cast.a.house, "别名", None, id_number(7)))
+    sheets = residents(resident(cast.a.house, holder.name, None, id_number(7)))
     before = counts()
 
     batch = run(cast, sheets)
 
     assert counts() == before
     assert report_rows(batch)[1:] == [
-        ("住户", 2, "姓名", "别*", "This resident is already registered at this house.")
+        ("住户", 2, "姓名", "甲**", "This resident is already registered at this house.")
     ]
     assert homes(holder) == {cast.a.house.pk}
 
