@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from laoyuan.accounts import services
 from laoyuan.accounts.enums import Role
@@ -158,7 +159,7 @@ def test_bind_resident_known_id_number_under_another_name_is_refused(cast: Cast)
     owner = cast.b.resident_person
     give_id_number(owner, number)
     before = snapshot()
-    with pytest.raises(ValidationError) as caught:
+    with translation.override("en"), pytest.raises(ValidationError) as caught:
         services.bind_resident(
             actor=cast.users[Role.COMMUNITY],
             house=cast.a.neighbour_house,
