@@ -11,6 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 import factory
+from django.conf import settings
+from django.test import Client
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import RoleAssignment, User
@@ -283,3 +285,17 @@ def build_cast() -> Cast:
     users[Role.RESIDENT].person = a.resident_person
     users[Role.RESIDENT].save(update_fields=["person"])
     return Cast(district=district, a=a, b=b, c=c, users=users)
+
+
+def anonymous() -> Client:
+    """A client with no user that reads the pages in English (assertions stay readable)."""
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def as_user(user: User) -> Client:
+    """A client signed in as ``user`` that reads the pages in English."""
+    client = anonymous()
+    client.force_login(user)
+    return client

@@ -2,12 +2,11 @@
 
 import re
 
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
 from laoyuan.accounts.enums import Role
-from laoyuan.factories import Cast, UserFactory
+from laoyuan.factories import Cast, UserFactory, as_user
 
 EVERY_ROLE = [
     Role.DISTRICT,
@@ -20,13 +19,6 @@ EVERY_ROLE = [
     Role.RESIDENT,
     Role.INSPECTOR,
 ]
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def figure(html: str, name: str) -> str:

@@ -6,7 +6,6 @@ import re
 from io import BytesIO
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -26,6 +25,8 @@ from laoyuan.factories import (
     HouseFactory,
     PersonFactory,
     StreetFactory,
+    anonymous,
+    as_user,
     user_with,
 )
 from laoyuan.orgs.enums import CommitteeKind, CompanyKind, PartyLevel
@@ -45,19 +46,6 @@ READERS = [
 ]
 LISTS = ["orgs:company_list", "orgs:committee_list", "orgs:party", "orgs:cadres"]
 EXPORTS = ["orgs:company_export", "orgs:committee_export"]
-
-
-def as_user(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
-def anonymous() -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def committee_of(cast: Cast) -> Committee:

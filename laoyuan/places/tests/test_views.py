@@ -6,7 +6,6 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
@@ -26,6 +25,8 @@ from laoyuan.factories import (
     HouseFactory,
     PersonFactory,
     StreetFactory,
+    anonymous,
+    as_user,
     user_with,
 )
 from laoyuan.orgs.enums import CommitteeKind, CompanyKind
@@ -48,20 +49,6 @@ STAFF = [
 EVERY_ROLE = [*STAFF, Role.RESIDENT]
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-
-
-def as_user(user) -> Client:
-    """A client signed in as ``user`` that reads the pages in English."""
-    client = Client()
-    client.force_login(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
-
-
-def anonymous() -> Client:
-    client = Client()
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
 
 
 def listed_codes(response) -> list[str]:
