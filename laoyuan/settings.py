@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "laoyuan.orgs",
     "laoyuan.accounts",
     "laoyuan.imports",
+    "laoyuan.billing",
     "laoyuan.dashboard",
     "laoyuan.api",
     "laoyuan.demo",

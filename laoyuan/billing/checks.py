@@ -1,0 +1,142 @@
+"""``ledger_check``: prove the books balance and every derived figure matches the postings.
+
+Each check is one set-based query, so the whole check stays cheap on millions of postings. The
+checks yield plain sentences naming the first offending row; an empty result means the books are
+sound.
+"""
+
+from collections.abc import Callable, Iterator
+
+from django.db.models import Count, F, Max, Q, Sum
+from django.db.models.functions import Coalesce
+
+from laoyuan.billing.enums import AccountKind, EntryKind
+from laoyuan.billing.models import (
+    ZERO,
+    Bill,
+    JournalEntry,
+    Payment,
+    Posting,
+    Receipt,
+    ReceiptCounter,
+)
+from laoyuan.billing.services.ledger import bill_figures
+
+
+def entries_balance() -> Iterator[str]:
+    unbalanced = (
+        Posting.objects.values("entry_id")
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
+        .order_by("entry_id")
+    )
+    for row in unbalanced[:1]:
+        yield f"journal entry {row['entry_id']}'s postings sum to {row['total']}, not 0"
+    empty = JournalEntry.objects.filter(postings__isnull=True).order_by("pk")
+    for entry in empty[:1]:
+        yield f"journal entry {entry.pk} has no postings"
+
+
+def bill_lines_on_bill_accounts() -> Iterator[str]:
+    stray = Posting.objects.filter(bill__isnull=False).exclude(account_id=F("bill__account_id"))
+    for posting in stray.order_by("pk")[:1]:
+        yield f"posting {posting.pk} carries bill {posting.bill_id} but is not on its account"
+    misplaced = Posting.objects.filter(bill__isnull=True, entry__kind=EntryKind.CHARGE).filter(
+        account__kind=AccountKind.HOUSEHOLD
+    )
+    for posting in misplaced.order_by("pk")[:1]:
+        yield f"charge posting {posting.pk} on a household account names no bill"
+
+
+def bills_match_postings(batch: int = 20000) -> Iterator[str]:
+    """Each bill's stored amount and paid equal what its postings say."""
+    last = 0
+    while True:
+        rows = list(
+            Bill.objects.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "amount", "paid")[:batch]
+        )
+        if not rows:
+            return
+        figures = bill_figures(pk for pk, _, _ in rows)
+        for pk, amount, paid in rows:
+            if figures[pk] != (amount, paid):
+                yield (
+                    f"bill {pk} says amount {amount}, paid {paid}; its postings say "
+                    f"amount {figures[pk][0]}, paid {figures[pk][1]}"
+                )
+                return
+        last = rows[-1][0]
+
+
+def reversals_mirror() -> Iterator[str]:
+    """A reversal's postings are exactly the negation of its original's: per account and bill,
+    an original and its reversal sum to zero."""
+    pairs = (
+        Posting.objects.filter(
+            Q(entry__reverses__isnull=False) | Q(entry__reversed_by__isnull=False)
+        )
+        .annotate(original=Coalesce("entry__reverses_id", "entry_id"))
+        .values("original", "account_id", "bill_id")
+        .annotate(total=Sum("amount"))
+        .exclude(total=0)
+        .order_by("original")
+    )
+    for row in pairs[:1]:
+        yield f"the reversal of entry {row['original']} does not mirror it"
+
+
+def payments_posted() -> Iterator[str]:
+    """Every payment has its entry, crediting the household with exactly its amount."""
+    credited = (
+        Payment.objects.annotate(
+            credited=Sum(
+                "entries__postings__amount",
+                filter=Q(
+                    entries__kind=EntryKind.PAYMENT,
+                    entries__reverses__isnull=True,
+                    entries__postings__account__kind=AccountKind.HOUSEHOLD,
+                ),
+                default=ZERO,
+            )
+        )
+        .exclude(credited=-F("amount"))
+        .order_by("pk")
+    )
+    for payment in credited[:1]:
+        yield (
+            f"payment {payment.reference} of {payment.amount} credits its household "
+            f"{-payment.credited} in the ledger"
+        )
+
+
+def receipts_gapless() -> Iterator[str]:
+    """Per company, receipts run 1, 2, 3 ... with no gap, up to the counter."""
+    counters = dict(ReceiptCounter.objects.values_list("company_id", "last"))
+    rows = Receipt.objects.values("company_id").annotate(count=Count("pk"), top=Max("sequence"))
+    for row in rows.order_by("company_id"):
+        if row["count"] != row["top"] or counters.get(row["company_id"]) != row["top"]:
+            yield (
+                f"company {row['company_id']}'s receipts are not numbered without gaps: "
+                f"{row['count']} receipts, highest {row['top']}, counter "
+                f"{counters.get(row['company_id'])}"
+            )
+            return
+
+
+CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
+    ("every entry balances", entries_balance),
+    ("bill lines sit on the bill's account", bill_lines_on_bill_accounts),
+    ("bills match their postings", bills_match_postings),
+    ("reversals mirror their originals", reversals_mirror),
+    ("payments are posted", payments_posted),
+    ("receipts are numbered without gaps", receipts_gapless),
+]
+
+
+def first_discrepancy() -> str | None:
+    for _name, check in CHECKS:
+        for problem in check():
+            return problem
+    return None

@@ -1,0 +1,86 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SchemeBasis(models.TextChoices):
+    PER_AREA = "per_area", _("Per area (元/m²/月)")
+    PER_HOUSEHOLD = "per_household", _("Per household (元/户/年)")
+
+
+class SchemeStatus(models.TextChoices):
+    PROPOSED = "proposed", _("Proposed, awaiting co-signature")
+    COSIGNED = "cosigned", _("Co-signed, not yet posted")
+    POSTED = "posted", _("Posted (公示)")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class AccountKind(models.TextChoices):
+    HOUSEHOLD = "household", _("Household fee account")
+    INCOME = "income", _("Company fee income")
+    CASH = "cash", _("Cash clearing")
+    BANK = "bank", _("Bank clearing")
+    POS = "pos", _("POS clearing")
+    ONLINE = "online", _("Online clearing")
+    OPENING = "opening", _("Inherited arrears (opening balances)")
+    OVER_SHORT = "over_short", _("Cash over and short")
+    SUBSIDY_FUND = "subsidy_fund", _("Subsidy fund")
+    TIMEBANK_FUND = "timebank_fund", _("Time-bank offset fund")
+    SPONSOR = "sponsor", _("Sponsor")
+
+
+# Accounts a company holds one of each.
+COMPANY_ACCOUNT_KINDS = frozenset(
+    {
+        AccountKind.INCOME,
+        AccountKind.CASH,
+        AccountKind.BANK,
+        AccountKind.POS,
+        AccountKind.ONLINE,
+        AccountKind.OPENING,
+        AccountKind.OVER_SHORT,
+    }
+)
+# Accounts a district holds one of each.
+DISTRICT_ACCOUNT_KINDS = frozenset({AccountKind.SUBSIDY_FUND, AccountKind.TIMEBANK_FUND})
+
+
+class Channel(models.TextChoices):
+    CASH = "cash", _("Cash")
+    BANK = "bank", _("Bank transfer")
+    POS = "pos", _("POS card")
+    ONLINE = "online", _("Online")
+
+
+# The clearing account each payment channel lands in.
+CHANNEL_ACCOUNT = {
+    Channel.CASH: AccountKind.CASH,
+    Channel.BANK: AccountKind.BANK,
+    Channel.POS: AccountKind.POS,
+    Channel.ONLINE: AccountKind.ONLINE,
+}
+
+
+class EntryKind(models.TextChoices):
+    """What an entry does. A reversal keeps the kind of the entry it cancels (and points at it
+    through ``reverses``), so a bill's charged amount is the sum of its charge-kind postings."""
+
+    CHARGE = "charge", _("Charge")
+    PAYMENT = "payment", _("Payment")
+    ALLOCATION = "allocation", _("Allocation of credit")
+    REFUND = "refund", _("Refund")
+    OPENING = "opening", _("Opening balance")
+    DISCOUNT = "discount", _("Funded discount")
+    DIFFERENCE = "difference", _("Cash count difference")
+
+
+class RunStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class OnlineOrderStatus(models.TextChoices):
+    CREATED = "created", _("Awaiting payment")
+    PAID = "paid", _("Paid")
+    FAILED = "failed", _("Failed")

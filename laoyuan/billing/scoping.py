@@ -1,0 +1,101 @@
+"""Billing's rules in the one scoping mechanism (``accounts.scoping``).
+
+A household's bills, payments and receipts are personal data: the offices that manage money
+(district, street, the company) and the household itself read them. Collection figures by
+compound are not personal and follow the compound's scope.
+"""
+
+from django.db.models import Model, Q
+
+from laoyuan.accounts import scoping
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.scoping import NOTHING, Scope, compound_q, house_q
+
+# Roles that read a household's money rows (bills, payments, receipts, its ledger account).
+MONEY_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMPANY, Role.RESIDENT})
+# Roles that run billing and take payments: their own company, or the street for its companies.
+CASHIER_ROLES = frozenset({Role.COMPANY})
+BILLING_MANAGER_ROLES = frozenset({Role.COMPANY, Role.STREET})
+
+
+def _ids(path: str, ids: frozenset[int]) -> Q:
+    return Q(**{f"{path}__in": ids}) if ids else NOTHING
+
+
+def household_money_q(scope: Scope) -> Q:
+    """Rows of a house (``house``), also readable by the company that issued them after the
+    compound has moved to another company."""
+    if scope.everything:
+        return Q()
+    return house_q(scope, "house__") | _ids("company_id", scope.company)
+
+
+def office_q(scope: Scope) -> Q:
+    """Rows of a company's office work (runs, day closes): the company itself, its street, and
+    the district."""
+    if scope.everything:
+        return Q()
+    return (
+        _ids("district_id", scope.district)
+        | _ids("street_id", scope.street)
+        | _ids("company_id", scope.company)
+    )
+
+
+def _account_q(scope: Scope) -> Q:
+    if scope.everything:
+        return Q()
+    return (
+        house_q(scope, "house__")
+        | _ids("company_id", scope.company)
+        | _ids("district_id", scope.district)
+    )
+
+
+def register() -> None:
+    from laoyuan.billing.models import (
+        Account,
+        Bill,
+        BillingRun,
+        DayClose,
+        FeeScheme,
+        JournalEntry,
+        OnlineOrder,
+        Payment,
+        Receipt,
+    )
+
+    scoping.SCOPE_RULES.update(
+        {
+            FeeScheme: lambda s: compound_q(s, "compound__"),
+            Bill: household_money_q,
+            Payment: household_money_q,
+            Receipt: household_money_q,
+            OnlineOrder: household_money_q,
+            JournalEntry: _account_q,
+            Account: _account_q,
+            BillingRun: office_q,
+            DayClose: lambda s: (
+                office_q(s)
+                if s.everything
+                else (
+                    _ids("company_id", s.company)
+                    | _ids("company__street_id", s.street)
+                    | _ids("company__district_id", s.district)
+                )
+            ),
+        }
+    )
+    money_models: tuple[type[Model], ...] = (
+        Bill,
+        Payment,
+        Receipt,
+        OnlineOrder,
+        JournalEntry,
+        Account,
+    )
+    for model in money_models:
+        scoping.ROLE_LIMITS[model] = MONEY_ROLES
+    office_models: tuple[type[Model], ...] = (BillingRun, DayClose)
+    for model in office_models:
+        scoping.ROLE_LIMITS[model] = MONEY_ROLES - {Role.RESIDENT}

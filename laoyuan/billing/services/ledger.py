@@ -1,0 +1,320 @@
+"""The ledger core: accounts, balanced entries, reversals, allocation and the derived bill figures.
+
+Every money write in billing ends here. ``post_entry`` is the only function that creates journal
+entries and postings; ``refresh_bills`` is the only writer of ``Bill.amount`` and ``Bill.paid``.
+"""
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from laoyuan.billing.enums import (
+    COMPANY_ACCOUNT_KINDS,
+    DISTRICT_ACCOUNT_KINDS,
+    AccountKind,
+    EntryKind,
+)
+from laoyuan.billing.models import ZERO, Account, Bill, JournalEntry, Posting
+from laoyuan.core.money import to_fen
+from laoyuan.orgs.models import PropertyCompany
+from laoyuan.places.models import House
+
+
+class LedgerError(Exception):
+    """A ledger rule would be broken; nothing has been written."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of an entry to post: debit ``account`` by ``amount`` (credit when negative)."""
+
+    account: Account
+    amount: Decimal
+    bill: Bill | None = None
+
+
+def company_account(company: PropertyCompany, kind: str) -> Account:
+    """The company's account of ``kind`` (income, a clearing account, ...), opened on first use."""
+    if kind not in COMPANY_ACCOUNT_KINDS:
+        raise ValueError(f"{kind} is not a company account kind")
+    account, _ = Account.objects.get_or_create(
+        kind=kind,
+        company=company,
+        house=None,
+        defaults={
+            "district_id": company.district_id,
+            "street_id": company.street_id,
+            "opened_on": timezone.localdate(),
+        },
+    )
+    return account
+
+
+def district_account(district_id: int, kind: str) -> Account:
+    if kind not in DISTRICT_ACCOUNT_KINDS:
+        raise ValueError(f"{kind} is not a district account kind")
+    account, _ = Account.objects.get_or_create(
+        kind=kind, district_id=district_id, defaults={"opened_on": timezone.localdate()}
+    )
+    return account
+
+
+def household_account(house: House, *, on: datetime.date | None = None) -> Account:
+    """The house's open fee account, opened on first use."""
+    account = Account.objects.filter(
+        kind=AccountKind.HOUSEHOLD, house=house, closed_on__isnull=True
+    ).first()
+    if account is not None:
+        return account
+    district_id = house.compound.district_id
+    account, _ = Account.objects.get_or_create(
+        kind=AccountKind.HOUSEHOLD,
+        house=house,
+        closed_on=None,
+        defaults={
+            "district_id": district_id,
+            "street_id": house.street_id,
+            "opened_on": on or timezone.localdate(),
+        },
+    )
+    return account
+
+
+def lock_account(account_id: int) -> Account:
+    """Lock a household account for the rest of the transaction: payments, allocations and
+    corrections of one household happen one at a time."""
+    return Account.objects.select_for_update().get(pk=account_id)
+
+
+def balance(account: Account | int) -> Decimal:
+    """The account's balance from its postings (positive: the household owes)."""
+    account_id = account if isinstance(account, int) else account.pk
+    total = Posting.objects.filter(account_id=account_id).aggregate(total=Sum("amount"))["total"]
+    return to_fen(total or ZERO)
+
+
+def unallocated_credit(account: Account | int) -> Decimal:
+    """Money paid into the account and not yet applied to a bill (a prepayment)."""
+    account_id = account if isinstance(account, int) else account.pk
+    total = Posting.objects.filter(account_id=account_id, bill__isnull=True).aggregate(
+        total=Sum("amount")
+    )["total"]
+    return to_fen(-(total or ZERO))
+
+
+def post_entry(
+    *,
+    kind: str,
+    lines: Sequence[Line],
+    district_id: int,
+    street_id: int | None = None,
+    company_id: int | None = None,
+    house_id: int | None = None,
+    bill: Bill | None = None,
+    payment: Any = None,
+    run: Any = None,
+    reverses: JournalEntry | None = None,
+    reference: str = "",
+    memo: str = "",
+    actor: Any = None,
+) -> JournalEntry:
+    """Write one balanced entry. Refuses an entry whose lines do not sum to zero, hold more than
+    two places, or is empty. Call inside the caller's transaction; then ``refresh_bills``."""
+    if not lines:
+        raise LedgerError("an entry needs at least one line")
+    for line in lines:
+        if to_fen(line.amount) != line.amount:
+            raise LedgerError(f"{line.amount} is not an amount in fen")
+        if line.bill is not None and line.bill.account_id != line.account.pk:
+            raise LedgerError("a bill's lines belong on the bill's own household account")
+    if all(line.amount == ZERO for line in lines):
+        raise LedgerError("an entry must move some money")
+    if sum((line.amount for line in lines), ZERO) != ZERO:
+        raise LedgerError("an entry's lines must sum to zero")
+    entry = JournalEntry.objects.create(
+        kind=kind,
+        district_id=district_id,
+        street_id=street_id,
+        company_id=company_id,
+        house_id=house_id,
+        bill=bill,
+        payment=payment,
+        run=run,
+        reverses=reverses,
+        reference=reference,
+        memo=memo[:200],
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    Posting.objects.bulk_create(
+        Posting(entry=entry, account=line.account, amount=line.amount, bill=line.bill)
+        for line in lines
+        if line.amount != ZERO
+    )
+    return entry
+
+
+def reverse_entry(*, entry: JournalEntry, actor: Any, memo: str) -> JournalEntry:
+    """Cancel ``entry`` with a mirror entry of the same kind pointing at it. An entry is reversed
+    at most once, and a reversal is never itself reversed (post a new entry instead)."""
+    if entry.reverses_id is not None:
+        raise LedgerError("a reversal cannot be reversed; post a new entry instead")
+    if JournalEntry.objects.filter(reverses=entry).exists():
+        raise LedgerError("this entry has already been reversed")
+    postings = list(entry.postings.select_related("account", "bill"))
+    return post_entry(
+        kind=entry.kind,
+        lines=[Line(p.account, -p.amount, p.bill) for p in postings],
+        district_id=entry.district_id,
+        street_id=entry.street_id,
+        company_id=entry.company_id,
+        house_id=entry.house_id,
+        bill=entry.bill,
+        payment=entry.payment,
+        reverses=entry,
+        memo=memo,
+        actor=actor,
+    )
+
+
+def bill_figures(bill_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """``{bill id: (amount, paid)}`` from the postings: the amount is what charge entries put on
+    the bill; paid is the amount less what the bill's postings still leave owing."""
+    ids = list(bill_ids)
+    figures = {bill_id: (ZERO, ZERO) for bill_id in ids}
+    rows = (
+        Posting.objects.filter(bill_id__in=ids)
+        .values("bill_id")
+        .annotate(
+            charged=Sum("amount", filter=Q(entry__kind=EntryKind.CHARGE), default=ZERO),
+            owing=Sum("amount", default=ZERO),
+        )
+    )
+    for row in rows:
+        charged = to_fen(row["charged"])
+        figures[row["bill_id"]] = (charged, to_fen(charged - row["owing"]))
+    return figures
+
+
+def refresh_bills(bill_ids: Iterable[int]) -> None:
+    """Rewrite the derived ``amount`` and ``paid`` of these bills from their postings."""
+    figures = bill_figures(bill_ids)
+    bills = list(Bill.objects.filter(pk__in=figures))
+    changed = []
+    for bill in bills:
+        amount, paid = figures[bill.pk]
+        if (bill.amount, bill.paid) != (amount, paid):
+            bill.amount, bill.paid = amount, paid
+            changed.append(bill)
+    if changed:
+        Bill.objects.bulk_update(changed, ["amount", "paid"])
+
+
+def allocate_credit(*, account: Account, actor: Any = None, memo: str = "") -> JournalEntry | None:
+    """Keep the account's allocation true; the caller holds the account's lock.
+
+    Unallocated credit (a prepayment) goes to the oldest open bills. Negative unallocated credit
+    (a payment reversed after it had paid bills) is taken back from the newest paid bills, so
+    they show as owing again. Returns the allocation entry, or None when nothing moved."""
+    credit = unallocated_credit(account)
+    if credit == ZERO:
+        return None
+    figures = bill_figures(Bill.objects.filter(account=account).values_list("pk", flat=True))
+    bills = Bill.objects.filter(pk__in=figures)
+    lines: list[Line] = []
+    moved = ZERO
+    if credit > ZERO:
+        for bill in bills.order_by("period", "pk"):
+            amount, paid = figures[bill.pk]
+            take = min(amount - paid, credit - moved)
+            if take > ZERO:
+                lines.append(Line(account, -take, bill))
+                moved += take
+        lines.append(Line(account, moved))
+    else:
+        for bill in bills.order_by("-period", "-pk"):
+            paid = figures[bill.pk][1]
+            give = min(paid, -credit - moved)
+            if give > ZERO:
+                lines.append(Line(account, give, bill))
+                moved += give
+        lines.append(Line(account, -moved))
+    if moved == ZERO:
+        return None
+    entry = post_entry(
+        kind=EntryKind.ALLOCATION,
+        lines=lines,
+        district_id=account.district_id,
+        street_id=account.street_id,
+        house_id=account.house_id,
+        memo=memo or "allocation to the oldest open bills",
+        actor=actor,
+    )
+    refresh_bills(line.bill.pk for line in lines if line.bill is not None)
+    return entry
+
+
+def release_overpaid(*, account: Account, bills: Iterable[Bill], actor: Any = None) -> None:
+    """After a charge is lowered or reversed, turn what a bill was paid beyond its new amount back
+    into credit on the account (then ``allocate_credit`` moves it to the oldest open bill)."""
+    lines: list[Line] = []
+    freed = ZERO
+    figures = bill_figures(bill.pk for bill in bills)
+    for bill in bills:
+        amount, paid = figures[bill.pk]
+        owing = amount - paid
+        # bill_figures caps nothing: a bill whose postings are below its charge is overpaid.
+        over = -(owing) if owing < ZERO else ZERO
+        if over > ZERO:
+            lines.append(Line(account, over, bill))
+            freed += over
+    if freed == ZERO:
+        return
+    lines.append(Line(account, -freed))
+    post_entry(
+        kind=EntryKind.ALLOCATION,
+        lines=lines,
+        district_id=account.district_id,
+        street_id=account.street_id,
+        house_id=account.house_id,
+        memo="overpayment of a corrected bill returned to credit",
+        actor=actor,
+    )
+
+
+@transaction.atomic
+def correct_bill(*, bill: Bill, amount: Decimal, actor: Any, reason: str) -> Bill:
+    """Correct a bill's charge: reverse the charge entries in force and charge ``amount`` again.
+    What the bill was paid beyond the new amount becomes credit and goes to the oldest open bill."""
+    amount = to_fen(amount)
+    if amount < ZERO:
+        raise LedgerError("a bill cannot be negative")
+    account = lock_account(bill.account_id)
+    standing = JournalEntry.objects.filter(
+        bill=bill, kind=EntryKind.CHARGE, reverses__isnull=True, reversed_by__isnull=True
+    )
+    for entry in standing:
+        reverse_entry(entry=entry, actor=actor, memo=reason)
+    if amount > ZERO:
+        income = company_account(bill.company, AccountKind.INCOME)
+        post_entry(
+            kind=EntryKind.CHARGE,
+            lines=[Line(account, amount, bill), Line(income, -amount)],
+            district_id=bill.district_id,
+            street_id=bill.street_id,
+            company_id=bill.company_id,
+            house_id=bill.house_id,
+            bill=bill,
+            memo=reason,
+            actor=actor,
+        )
+    release_overpaid(account=account, bills=[bill], actor=actor)
+    refresh_bills([bill.pk])
+    allocate_credit(account=account, actor=actor)
+    bill.refresh_from_db()
+    return bill
