@@ -7,5 +7,6 @@ urlpatterns = [
     path("places/", include("laoyuan.places.urls")),
     path("orgs/", include("laoyuan.orgs.urls")),
     path("imports/", include("laoyuan.imports.urls")),
+    path("billing/", include("laoyuan.billing.urls")),
     path("api/v1/", include("laoyuan.api.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Billing pages, one module per audience; each module lists its own urlpatterns."""
