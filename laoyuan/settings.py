@@ -45,6 +45,15 @@ SECRET_KEY = secret("SECRET_KEY", "dev-only-secret-key-not-for-production-012345
 ID_NUMBER_KEY = secret("ID_NUMBER_KEY", "ZGV2LW9ubHktaWQta2V5LW5vdC1mb3ItcHJvZHVjdGlvbg==")
 # Key of the HMAC that finds duplicate ID numbers without decrypting them.
 ID_HASH_KEY = secret("ID_HASH_KEY", "dev-only-id-hash-key")
+# Online payments (billing.services.online): the provider, and the key the built-in simulator
+# signs its callbacks with (HMAC-SHA256). The simulator credits money no bank has moved, so outside
+# DEBUG it runs only when named on purpose (a demo site), and then needs a secret of its own.
+ONLINE_PAYMENT_PROVIDER = os.environ.get("ONLINE_PAYMENT_PROVIDER", "simulator" if DEBUG else "")
+ONLINE_SIMULATOR_SECRET = (
+    secret("ONLINE_SIMULATOR_SECRET", "dev-only-online-simulator-secret")
+    if ONLINE_PAYMENT_PROVIDER == "simulator"
+    else ""
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEBUG else "")
 if not DEBUG and not ALLOWED_HOSTS:
