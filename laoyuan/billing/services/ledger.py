@@ -25,6 +25,9 @@ from laoyuan.core.money import to_fen
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import House
 
+# Rows per INSERT in the bulk paths (well inside SQLite's limit on query parameters).
+BULK_BATCH = 2000
+
 
 class LedgerError(Exception):
     """A ledger rule would be broken; nothing has been written."""
@@ -108,6 +111,22 @@ def unallocated_credit(account: Account | int) -> Decimal:
     return to_fen(-(total or ZERO))
 
 
+def check_lines(lines: Sequence[Line]) -> None:
+    """Refuse an entry whose lines do not sum to zero, hold more than two places, put a bill's
+    line on another account, or move nothing."""
+    if not lines:
+        raise LedgerError("an entry needs at least one line")
+    for line in lines:
+        if to_fen(line.amount) != line.amount:
+            raise LedgerError(f"{line.amount} is not an amount in fen")
+        if line.bill is not None and line.bill.account_id != line.account.pk:
+            raise LedgerError("a bill's lines belong on the bill's own household account")
+    if all(line.amount == ZERO for line in lines):
+        raise LedgerError("an entry must move some money")
+    if sum((line.amount for line in lines), ZERO) != ZERO:
+        raise LedgerError("an entry's lines must sum to zero")
+
+
 def post_entry(
     *,
     kind: str,
@@ -126,19 +145,9 @@ def post_entry(
 ) -> JournalEntry:
     """Write one balanced entry. Refuses an entry whose lines do not sum to zero, hold more than
     two places, or is empty. Call inside the caller's transaction; then ``refresh_bills``."""
-    if not lines:
-        raise LedgerError("an entry needs at least one line")
-    for line in lines:
-        if to_fen(line.amount) != line.amount:
-            raise LedgerError(f"{line.amount} is not an amount in fen")
-        if line.bill is not None and line.bill.account_id != line.account.pk:
-            raise LedgerError("a bill's lines belong on the bill's own household account")
-    if all(line.amount == ZERO for line in lines):
-        raise LedgerError("an entry must move some money")
-    if sum((line.amount for line in lines), ZERO) != ZERO:
-        raise LedgerError("an entry's lines must sum to zero")
-    entry = JournalEntry.objects.create(
+    draft = Draft(
         kind=kind,
+        lines=lines,
         district_id=district_id,
         street_id=street_id,
         company_id=company_id,
@@ -148,15 +157,67 @@ def post_entry(
         run=run,
         reverses=reverses,
         reference=reference,
-        memo=memo[:200],
-        created_by=actor if getattr(actor, "pk", None) else None,
+        memo=memo,
+    )
+    return post_entries([draft], actor=actor)[0]
+
+
+@dataclass(frozen=True)
+class Draft:
+    """One entry for ``post_entries``: the arguments of ``post_entry`` but the actor."""
+
+    kind: str
+    lines: Sequence[Line]
+    district_id: int
+    street_id: int | None = None
+    company_id: int | None = None
+    house_id: int | None = None
+    bill: Bill | None = None
+    payment: Any = None
+    run: Any = None
+    reverses: JournalEntry | None = None
+    reference: str = ""
+    memo: str = ""
+
+
+def post_entries(drafts: Sequence[Draft], *, actor: Any = None) -> list[JournalEntry]:
+    """Write balanced entries with one insert of the entries and one of their postings (in
+    batches): how ``post_entry`` writes one and the bulk payment path writes thousands. Each
+    draft is checked first, so an unbalanced one writes nothing. Call inside the caller's
+    transaction; then ``refresh_bills``."""
+    for draft in drafts:
+        check_lines(draft.lines)
+    created_by = actor if getattr(actor, "pk", None) else None
+    entries = JournalEntry.objects.bulk_create(
+        [
+            JournalEntry(
+                kind=draft.kind,
+                district_id=draft.district_id,
+                street_id=draft.street_id,
+                company_id=draft.company_id,
+                house_id=draft.house_id,
+                bill=draft.bill,
+                payment=draft.payment,
+                run=draft.run,
+                reverses=draft.reverses,
+                reference=draft.reference,
+                memo=draft.memo[:200],
+                created_by=created_by,
+            )
+            for draft in drafts
+        ],
+        batch_size=BULK_BATCH,
     )
     Posting.objects.bulk_create(
-        Posting(entry=entry, account=line.account, amount=line.amount, bill=line.bill)
-        for line in lines
-        if line.amount != ZERO
+        (
+            Posting(entry=entry, account=line.account, amount=line.amount, bill=line.bill)
+            for entry, draft in zip(entries, drafts, strict=True)
+            for line in draft.lines
+            if line.amount != ZERO
+        ),
+        batch_size=BULK_BATCH,
     )
-    return entry
+    return entries
 
 
 def reverse_entry(*, entry: JournalEntry, actor: Any, memo: str) -> JournalEntry:
@@ -215,12 +276,37 @@ def refresh_bills(bill_ids: Iterable[int]) -> None:
         Bill.objects.bulk_update(changed, ["amount", "paid"])
 
 
-def allocate_credit(*, account: Account, actor: Any = None, memo: str = "") -> JournalEntry | None:
+def credit_lines(
+    account: Account, credit: Decimal, open_bills: Iterable[tuple[Bill, Decimal]]
+) -> list[Line]:
+    """The lines that apply ``credit`` to ``open_bills`` (each with what it still owes), in the
+    order given (oldest first), and take the sum applied off the unallocated credit. Empty when
+    nothing moves. ``allocate_credit`` and the bulk payment path share this rule."""
+    lines: list[Line] = []
+    moved = ZERO
+    for bill, owing in open_bills:
+        take = min(owing, credit - moved)
+        if take > ZERO:
+            lines.append(Line(account, -take, bill))
+            moved += take
+        if moved == credit:
+            break
+    if moved == ZERO:
+        return []
+    lines.append(Line(account, moved))
+    return lines
+
+
+def allocate_credit(
+    *, account: Account, actor: Any = None, memo: str = "", payment: Any = None
+) -> JournalEntry | None:
     """Keep the account's allocation true; the caller holds the account's lock.
 
     Unallocated credit (a prepayment) goes to the oldest open bills. Negative unallocated credit
     (a payment reversed after it had paid bills) is taken back from the newest paid bills, so
-    they show as owing again. Returns the allocation entry, or None when nothing moved."""
+    they show as owing again. ``payment`` names the payment whose money is being applied (its
+    receipt lists the bills this entry pays). Returns the allocation entry, or None when nothing
+    moved."""
     credit = unallocated_credit(account)
     if credit == ZERO:
         return None
@@ -229,13 +315,15 @@ def allocate_credit(*, account: Account, actor: Any = None, memo: str = "") -> J
     lines: list[Line] = []
     moved = ZERO
     if credit > ZERO:
-        for bill in bills.order_by("period", "pk"):
-            amount, paid = figures[bill.pk]
-            take = min(amount - paid, credit - moved)
-            if take > ZERO:
-                lines.append(Line(account, -take, bill))
-                moved += take
-        lines.append(Line(account, moved))
+        lines = credit_lines(
+            account,
+            credit,
+            (
+                (bill, figures[bill.pk][0] - figures[bill.pk][1])
+                for bill in bills.order_by("period", "pk")
+            ),
+        )
+        moved = -sum((line.amount for line in lines if line.bill is not None), ZERO)
     else:
         for bill in bills.order_by("-period", "-pk"):
             paid = figures[bill.pk][1]
@@ -252,6 +340,7 @@ def allocate_credit(*, account: Account, actor: Any = None, memo: str = "") -> J
         district_id=account.district_id,
         street_id=account.street_id,
         house_id=account.house_id,
+        payment=payment,
         memo=memo or "allocation to the oldest open bills",
         actor=actor,
     )
