@@ -25,6 +25,9 @@ from laoyuan.core.money import to_fen
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import House
 
+# Entry kinds that put an amount on a bill: the monthly charge, and the opening entry of arrears
+# inherited at a takeover (``billing.payment_import.import_opening_balances``).
+CHARGED_KINDS = (EntryKind.CHARGE, EntryKind.OPENING)
 # Rows per INSERT in the bulk paths (well inside SQLite's limit on query parameters).
 BULK_BATCH = 2000
 
@@ -244,15 +247,16 @@ def reverse_entry(*, entry: JournalEntry, actor: Any, memo: str) -> JournalEntry
 
 
 def bill_figures(bill_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """``{bill id: (amount, paid)}`` from the postings: the amount is what charge entries put on
-    the bill; paid is the amount less what the bill's postings still leave owing."""
+    """``{bill id: (amount, paid)}`` from the postings: the amount is what charge entries (and,
+    on an opening bill, the opening entry of inherited arrears) put on the bill; paid is the
+    amount less what the bill's postings still leave owing."""
     ids = list(bill_ids)
     figures = {bill_id: (ZERO, ZERO) for bill_id in ids}
     rows = (
         Posting.objects.filter(bill_id__in=ids)
         .values("bill_id")
         .annotate(
-            charged=Sum("amount", filter=Q(entry__kind=EntryKind.CHARGE), default=ZERO),
+            charged=Sum("amount", filter=Q(entry__kind__in=CHARGED_KINDS), default=ZERO),
             owing=Sum("amount", default=ZERO),
         )
     )
