@@ -191,14 +191,15 @@ def _same_payment(payment: Payment, house_id: int, amount: Decimal) -> bool:
 
 
 class _Schemes:
-    """The posted fee schemes of some compounds, to find the one in force in a month (the newest
-    posted one that has taken effect, as billing does)."""
+    """The posted fee schemes of some compounds, to find the one in force in a month as
+    ``queries.scheme_in_force`` does (the latest to take effect by then; for the same start, the
+    one posted last), with one query for a whole batch."""
 
     def __init__(self, compound_ids: Iterable[int]) -> None:
         self._by_compound: dict[int, list[FeeScheme]] = defaultdict(list)
         schemes = FeeScheme.objects.filter(
             compound_id__in=set(compound_ids), status=SchemeStatus.POSTED
-        ).order_by("compound_id", "effective_from", "pk")
+        ).order_by("compound_id", "effective_from", "posted_on", "pk")
         for scheme in schemes:
             self._by_compound[scheme.compound_id].append(scheme)
 
@@ -228,13 +229,23 @@ def _open_account(house: House) -> Account | None:
     ).first()
 
 
-def payment_ceiling(house: House, *, on: datetime.date | None = None) -> Decimal:
+def _year_ahead(house: House, account: Account | None, on: datetime.date) -> Decimal:
+    """The twelve months a payment may run ahead; none on a closed account (an earlier party's,
+    after a settlement): it takes no new bills, so only its arrears may be paid."""
+    if account is not None and account.closed_on is not None:
+        return ZERO
+    return _Schemes([house.compound_id]).year_ahead(house, on)
+
+
+def payment_ceiling(
+    house: House, *, on: datetime.date | None = None, account: Account | None = None
+) -> Decimal:
     """The most the house may pay now (art. 42): what it owes plus 12 months of fees at the
-    scheme in force this month (or in ``on``'s month), less any credit it already holds."""
-    account = _open_account(house)
+    scheme in force this month (or in ``on``'s month), less any credit it already holds. With a
+    closed ``account`` of the house: what that account still owes."""
+    account = account or _open_account(house)
     balance_now = balance(account) if account is not None else ZERO
-    year = _Schemes([house.compound_id]).year_ahead(house, on or timezone.localdate())
-    return _ceiling(balance_now, year)
+    return _ceiling(balance_now, _year_ahead(house, account, on or timezone.localdate()))
 
 
 # --- One payment -----------------------------------------------------------------------------
@@ -310,8 +321,11 @@ def take_payment(
     actor: Any,
     received_on: datetime.date | None = None,
     note: str = "",
+    account: Account | None = None,
 ) -> Receipt:
-    """Take one payment for ``house`` and issue its receipt.
+    """Take one payment for ``house`` and issue its receipt. It goes to the house's open
+    account, or to ``account``: a closed account of the house, to pay an earlier party's
+    arrears (then at most what that account owes).
 
     The same ``reference`` again (for this company) returns the first receipt and credits
     nothing; with another house or amount it is refused. A payment beyond what is owed plus 12
@@ -324,18 +338,20 @@ def take_payment(
     reference, note, errors = _check_payment(
         amount=amount, channel=channel, reference=reference, received_on=received_on, note=note
     )
+    if account is not None and (
+        account.kind != AccountKind.HOUSEHOLD or account.house_id != house.pk
+    ):
+        errors["account"] = _("Choose one of this house's fee accounts.")
     _raise(errors)
     existing = _recorded(company, reference, house, amount)
     if existing is not None:
         return existing
-    account = lock_account(household_account(house, on=received_on).pk)
+    account = lock_account((account or household_account(house, on=received_on)).pk)
     # A payment of this house under the same reference may have committed while we waited.
     existing = _recorded(company, reference, house, amount)
     if existing is not None:
         return existing
-    maximum = _ceiling(
-        balance(account), _Schemes([house.compound_id]).year_ahead(house, received_on)
-    )
+    maximum = _ceiling(balance(account), _year_ahead(house, account, received_on))
     if amount > maximum:
         raise ValidationError({"amount": _ceiling_message(maximum)})
     payment = _payment_row(

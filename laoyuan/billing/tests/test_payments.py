@@ -19,6 +19,7 @@ from laoyuan.billing.models import (
     Receipt,
     ReceiptCounter,
 )
+from laoyuan.billing.services.accounts import settle_account
 from laoyuan.billing.services.ledger import (
     balance,
     company_account,
@@ -486,4 +487,49 @@ def test_batch_writes_a_fixed_number_of_queries(cast):
 
     count(houses[:1], "W")  # opens the clearing account and the receipt counter
     assert count(houses[1:3], "S") == count(houses[3:], "L")
+    assert checks.first_discrepancy() is None
+
+
+def test_an_earlier_partys_closed_account_may_pay_its_arrears_only(cast, billed):
+    company = cast.users[Role.COMPANY]
+    old = household_account(cast.a.house)
+    new = settle_account(
+        house=cast.a.house, holder=None, on=datetime.date(2026, 2, 15), actor=company
+    )
+    old.refresh_from_db()
+    assert payment_ceiling(cast.a.house, account=old) == D("86.40")
+    with translation.override("en"), pytest.raises(ValidationError) as error:
+        take_payment(
+            house=cast.a.house,
+            amount=D("86.41"),
+            channel="cash",
+            reference="OLD-1",
+            actor=company,
+            account=old,
+        )
+    assert english_messages(error, "amount") == [
+        "At most 86.40 may be paid now: what is owed plus 12 months ahead "
+        "(Zhengzhou regulation art. 42)."
+    ]
+    receipt = take_payment(
+        house=cast.a.house,
+        amount=D("86.40"),
+        channel="cash",
+        reference="OLD-1",
+        actor=company,
+        account=old,
+    )
+    assert receipt.payment.account == old
+    assert (balance(old), balance(new)) == (D("0.00"), D("0.00"))
+    assert paid(*billed) == [D("43.20"), D("43.20")]
+    with pytest.raises(ValidationError) as error:
+        take_payment(
+            house=cast.a.neighbour_house,
+            amount=D("1.00"),
+            channel="cash",
+            reference="OLD-2",
+            actor=company,
+            account=old,
+        )
+    assert list(error.value.message_dict) == ["account"]
     assert checks.first_discrepancy() is None
