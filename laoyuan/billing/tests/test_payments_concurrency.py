@@ -1,0 +1,98 @@
+"""Concurrent payments on PostgreSQL: real row locks and unique keys, several connections at once.
+
+SQLite serialises every write, so these run only on PostgreSQL
+(``DATABASE_URL=postgres://... pytest laoyuan/billing/tests/test_payments_concurrency.py``).
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+
+from laoyuan.accounts.enums import Role
+from laoyuan.billing import checks
+from laoyuan.billing.models import Payment, Receipt, ReceiptCounter
+from laoyuan.billing.services.ledger import balance, household_account
+from laoyuan.billing.services.payments import take_payment
+from laoyuan.billing.tests.factories import posted_scheme
+from laoyuan.factories import HouseFactory
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks need PostgreSQL to race"
+    ),
+]
+
+
+def race(calls):
+    """Run the calls at the same moment, each in its own thread and connection; their results
+    (or the exceptions they raised), in order."""
+    barrier = threading.Barrier(len(calls))
+    results: list[object] = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        except Exception as error:  # the test inspects what each call raised
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def payment(house, actor, reference, amount="100.00"):
+    return lambda: take_payment(
+        house=house, amount=Decimal(amount), channel="bank", reference=reference, actor=actor
+    )
+
+
+def test_concurrent_payments_with_one_reference_credit_once(cast):
+    posted_scheme(cast.a.compound)
+    actor = cast.users[Role.COMPANY]
+    results = race([payment(cast.a.house, actor, "BANK-42") for _ in range(4)])
+    assert all(isinstance(result, Receipt) for result in results), results
+    assert {result.number for result in results} == {f"{cast.a.company.code}-00000001"}
+    assert Payment.objects.count() == 1
+    assert balance(household_account(cast.a.house)) == Decimal("-100.00")
+    assert ReceiptCounter.objects.get(company=cast.a.company).last == 1
+    assert checks.first_discrepancy() is None
+
+
+def test_one_reference_raced_for_two_houses_pays_one(cast):
+    posted_scheme(cast.a.compound)
+    actor = cast.users[Role.COMPANY]
+    results = race(
+        [
+            payment(cast.a.house, actor, "BANK-43"),
+            payment(cast.a.neighbour_house, actor, "BANK-43"),
+        ]
+    )
+    receipts = [result for result in results if isinstance(result, Receipt)]
+    refused = [result for result in results if isinstance(result, ValidationError)]
+    assert (len(receipts), len(refused)) == (1, 1), results
+    assert list(refused[0].message_dict) == ["reference"]
+    assert Payment.objects.get().house_id == receipts[0].house_id
+    assert checks.first_discrepancy() is None
+
+
+def test_concurrent_payments_to_one_company_are_numbered_without_gaps(cast):
+    posted_scheme(cast.a.compound)
+    actor = cast.users[Role.COMPANY]
+    houses = [cast.a.house, cast.a.neighbour_house]
+    houses += [HouseFactory(building=cast.a.building) for _ in range(4)]
+    results = race([payment(house, actor, f"BANK-{n}") for n, house in enumerate(houses)])
+    assert all(isinstance(result, Receipt) for result in results), results
+    code = cast.a.company.code
+    assert sorted(result.number for result in results) == [f"{code}-{n:08d}" for n in range(1, 7)]
+    assert ReceiptCounter.objects.get(company=cast.a.company).last == 6
+    assert checks.first_discrepancy() is None
