@@ -10,6 +10,7 @@ account's bills only; a payment without ``account`` goes to the open account.
 """
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from laoyuan.accounts.enums import Role
-from laoyuan.accounts.scoping import scope_for
+from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.billing.enums import AccountKind
 from laoyuan.billing.models import Account, Bill
 from laoyuan.billing.services.ledger import balance
@@ -33,12 +34,14 @@ def acts_for_company(actor: Any, company_id: int | None) -> bool:
     return company_id is not None and (scope.everything or company_id in scope.company)
 
 
-def manages_house_money(actor: Any, house: House) -> bool:
-    """The company serving the house's compound, or the street office of its street."""
-    if acts_for_company(actor, house.compound.company_id):
-        return True
-    scope = scope_for(actor, [Role.STREET])
-    return scope.everything or house.street_id in scope.street
+def reaches_house(actor: Any, house: House, roles: Iterable[str]) -> bool:
+    """Whether the actor, through one of ``roles``, has the house in scope (the one scoping
+    mechanism: a company its compounds' houses, a street its houses, a resident their own)."""
+    return scoped(House.objects.filter(pk=house.pk), actor, roles).exists()
+
+
+# Who settles a house's account: the company serving it, or the street office.
+SETTLING_ROLES = (Role.COMPANY, Role.STREET)
 
 
 @transaction.atomic
@@ -52,7 +55,7 @@ def settle_account(
     with a refund on that account). Refused, with nothing written: a day in the future, a day
     before the open account was opened, an open account holding bills for months after the
     change (correct those first), or a holder not registered at the house."""
-    if not manages_house_money(actor, house):
+    if not reaches_house(actor, house, SETTLING_ROLES):
         raise PermissionDenied
     today = timezone.localdate()
     if on > today:
