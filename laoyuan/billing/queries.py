@@ -40,7 +40,7 @@ from laoyuan.accounts.scoping import NOTHING, scope_for, scope_q, scoped
 from laoyuan.billing import calc
 from laoyuan.billing.enums import AccountKind, SchemeStatus
 from laoyuan.billing.models import ZERO, Account, Bill, FeeScheme, JournalEntry, Payment, Posting
-from laoyuan.billing.scoping import MONEY_ROLES
+from laoyuan.billing.scoping import MONEY_ROLES, _ids
 from laoyuan.core.money import to_fen
 from laoyuan.places.models import Compound, House
 
@@ -57,7 +57,7 @@ COLLECTION_ROLES = frozenset(
 )
 # Months overdue, oldest last; a bill of the current month is not overdue.
 ARREARS_BUCKETS = ("1-3", "4-6", "7-12", "13+")
-# (bucket, fewest months, most months) — the last is open-ended.
+# The fewest and most months overdue of each bucket; the last is open-ended.
 _BUCKET_MONTHS = ((1, 3), (4, 6), (7, 12), (13, None))
 COLLECTION_BY = ("compound", "company", "street", "month")
 # The collection rate is a fraction (0.8125 = 81.25 %), four places, half-up.
@@ -389,10 +389,6 @@ def house_account(house: House, *, account: Account | None = None) -> HouseAccou
 
 
 # --- Scopes of the figures ---------------------------------------------------------------------
-
-
-def _ids(path: str, ids: frozenset[int]) -> Q:
-    return Q(**{f"{path}__in": ids}) if ids else NOTHING
 
 
 def collection_q(user: Any) -> Q:

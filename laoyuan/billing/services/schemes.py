@@ -316,37 +316,32 @@ def propose_scheme(
     if len(note) > NOTE_MAX:
         _add(errors, "note", _("At most %(n)d characters."), n=NOTE_MAX)
     _raise(errors)
+    terms: dict[str, Any] = {
+        "basis": basis,
+        "rate": rate,
+        "effective_from": effective_from,
+        "trial_months": trial_months,
+        "vacant_percent": vacant_percent,
+        "unsold_percent": unsold_percent,
+        "package": package_lines,
+        "costs": cost_lines,
+        "note": note,
+    }
     scheme = FeeScheme.objects.create(
         compound=compound,
         district_id=compound.district_id,
         street_id=compound.street_id,
         company=compound.company,
-        basis=basis,
-        rate=rate,
-        effective_from=effective_from,
-        trial_months=trial_months,
-        vacant_percent=vacant_percent,
-        unsold_percent=unsold_percent,
-        package=package_lines,
-        costs=cost_lines,
-        note=note,
         status=SchemeStatus.PROPOSED,
         proposed_by=actor if getattr(actor, "pk", None) else None,
+        **terms,
     )
     _record(
         scheme,
         actor=actor,
         action="fee_scheme.proposed",
         summary=f"{compound.code}: {basis} {rate} from {effective_from.isoformat()}",
-        basis=basis,
-        rate=rate,
-        effective_from=effective_from,
-        trial_months=trial_months,
-        vacant_percent=vacant_percent,
-        unsold_percent=unsold_percent,
-        package=package_lines,
-        costs=cost_lines,
-        note=note,
+        **terms,
     )
     return scheme
 

@@ -1,0 +1,123 @@
+"""Excel exports of collection and arrears (台账), streamed with openpyxl's write-only workbook.
+
+Money goes into the sheet as numbers (the exact Decimal, shown with two places), the collection
+rate as a fraction shown as a percent, so an office can sum and chart the columns. Rows come from
+``billing.queries``, which has already scoped them to the reader.
+"""
+
+import datetime
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from laoyuan.billing import queries
+from laoyuan.billing.queries import ArrearsRow, CollectionRow
+from laoyuan.orgs.exports import _save, sheet_title
+
+MONEY_FORMAT = "0.00"
+RATE_FORMAT = "0.00%"
+
+
+def _number(sheet: WriteOnlyWorksheet, value: Decimal | None, number_format: str) -> Any:
+    if value is None:
+        return None
+    # openpyxl writes a Decimal's exact digits (its stubs only list float).
+    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
+    cell.number_format = number_format
+    return cell
+
+
+def _group_headers() -> dict[str, str]:
+    return {
+        "compound": _("Compound"),
+        "company": _("Property company"),
+        "street": _("Street"),
+        "month": _("Month"),
+    }
+
+
+def _sheet_names() -> dict[str, str]:
+    return {
+        "compound": _("By compound"),
+        "company": _("By company"),
+        "street": _("By street"),
+        "month": _("By month"),
+    }
+
+
+def _collection_sheet(
+    workbook: Workbook, rows: Iterable[CollectionRow], *, by: str, total: CollectionRow | None
+) -> None:
+    sheet = workbook.create_sheet(sheet_title(_sheet_names()[by]))
+    sheet.append([_group_headers()[by], _("Billed (yuan)"), _("Paid (yuan)"), _("Collection rate")])
+    for row in [*rows, *([total] if total else [])]:
+        sheet.append(
+            [
+                row.label,
+                _number(sheet, row.billed, MONEY_FORMAT),
+                _number(sheet, row.paid, MONEY_FORMAT),
+                _number(sheet, row.rate, RATE_FORMAT),
+            ]
+        )
+
+
+def collection_workbook(
+    rows: Iterable[CollectionRow], *, by: str, total: CollectionRow | None = None
+) -> bytes:
+    """One sheet of ``queries.collection`` rows grouped ``by`` compound, company, street or
+    month, with ``total`` as the last row when given. A month with nothing billed has an empty
+    rate cell."""
+    workbook = Workbook(write_only=True)
+    _collection_sheet(workbook, rows, by=by, total=total)
+    return _save(workbook)
+
+
+def period_collection_workbook(*, user: Any, period: datetime.date) -> bytes:
+    """The collection page of ``period`` as a workbook: a sheet each by street, company and
+    compound (each ending with the user's total) and the twelve months ending with ``period``."""
+    workbook = Workbook(write_only=True)
+    total = queries.collection_total(user=user, period=period)
+    for by in ("street", "company", "compound"):
+        _collection_sheet(
+            workbook, queries.collection(user=user, period=period, by=by), by=by, total=total
+        )
+    _collection_sheet(
+        workbook, queries.collection(user=user, period=period, by="month"), by="month", total=None
+    )
+    return _save(workbook)
+
+
+def arrears_workbook(rows: Iterable[ArrearsRow], *, as_of: datetime.date) -> bytes:
+    """``queries.arrears_list`` rows, one household each: for the desk's reminder round."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(sheet_title(_("Arrears %(date)s") % {"date": as_of.isoformat()}))
+    sheet.append(
+        [
+            _("House"),
+            _("Compound"),
+            _("Oldest month overdue"),
+            _("Months overdue"),
+            _("Bills overdue"),
+            _("Outstanding (yuan)"),
+            _("Settled account (party has left)"),
+        ]
+    )
+    yes, no = _("Yes"), _("No")
+    for row in rows:
+        sheet.append(
+            [
+                row.house_label,
+                row.compound_name,
+                f"{row.oldest_period:%Y-%m}",
+                row.months,
+                row.bills,
+                _number(sheet, row.outstanding, MONEY_FORMAT),
+                yes if row.settled else no,
+            ]
+        )
+    return _save(workbook)
