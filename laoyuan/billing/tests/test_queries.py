@@ -7,8 +7,8 @@ from django.http import Http404
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.billing import queries
-from laoyuan.billing.enums import AccountKind, Channel, EntryKind, SchemeBasis, SchemeStatus
-from laoyuan.billing.models import Account, Payment, Receipt
+from laoyuan.billing.enums import Channel, SchemeBasis, SchemeStatus
+from laoyuan.billing.models import Account, Receipt
 from laoyuan.billing.queries import (
     BillLine,
     CollectionRow,
@@ -16,16 +16,11 @@ from laoyuan.billing.queries import (
     PaymentLine,
     StatementLine,
 )
-from laoyuan.billing.services.ledger import (
-    Line,
-    allocate_credit,
-    company_account,
-    household_account,
-    post_entry,
-    reverse_entry,
-)
+from laoyuan.billing.services.ledger import household_account
+from laoyuan.billing.services.payments import reverse_payment, take_payment
 from laoyuan.billing.tests.factories import bill, posted_scheme
-from laoyuan.factories import BuildingFactory, CompoundFactory, HouseFactory
+from laoyuan.factories import BuildingFactory, CompoundFactory, HouseFactory, user_with
+from laoyuan.places.models import Compound
 
 pytestmark = pytest.mark.django_db
 
@@ -43,43 +38,21 @@ COLLECTION_READERS = [
 NO_COLLECTION = [Role.GRID, Role.RESIDENT, Role.INSPECTOR, "other_district"]
 
 
+def cashier(house):
+    """A member of the staff of the company serving ``house``."""
+    return user_with(Role.COMPANY, Compound.objects.get(pk=house.compound_id).company)
+
+
 def pay(house, amount, *, reference, on=datetime.date(2026, 2, 10)):
-    """A cash payment with its receipt, posted and allocated as the payment service does."""
-    company = house.compound.company
-    account = household_account(house)
-    amount = D(amount)
-    payment = Payment.objects.create(
-        company=company,
-        district_id=account.district_id,
-        street_id=house.street_id,
-        compound_id=house.compound_id,
+    """A cash payment taken at the company's desk, with its receipt."""
+    return take_payment(
         house=house,
-        account=account,
-        amount=amount,
+        amount=D(amount),
         channel=Channel.CASH,
         reference=reference,
+        actor=cashier(house),
         received_on=on,
     )
-    sequence = Receipt.objects.filter(company=company).count() + 1
-    Receipt.objects.create(
-        company=company,
-        sequence=sequence,
-        number=f"{company.code}-{sequence:06d}",
-        payment=payment,
-        house=house,
-    )
-    entry = post_entry(
-        kind=EntryKind.PAYMENT,
-        lines=[Line(company_account(company, AccountKind.CASH), amount), Line(account, -amount)],
-        district_id=account.district_id,
-        street_id=house.street_id,
-        company_id=company.pk,
-        house_id=house.pk,
-        payment=payment,
-        memo="cash",
-    )
-    allocate_credit(account=account)
-    return entry
 
 
 def unposted(compound, status, **kwargs):
@@ -253,11 +226,10 @@ def test_house_account_after_a_prepayment_and_a_reversal(cast):
     house = cast.a.house
     posted_scheme(cast.a.compound)
     bill(house, JAN)
-    entry = pay(house, "100.00", reference="CASH-1")
+    receipt = pay(house, "100.00", reference="CASH-1")
     account = queries.house_account(house)
     assert (account.balance, account.credit) == (D("-56.80"), D("56.80"))
-    reverse_entry(entry=entry, actor=None, memo="cheque bounced")
-    allocate_credit(account=household_account(house))
+    reverse_payment(payment=receipt.payment, actor=cashier(house), reason="cheque bounced")
     account = queries.house_account(house)
     assert (account.balance, account.credit) == (D("43.20"), D("0.00"))
     assert account.payments[0].reversed is True
