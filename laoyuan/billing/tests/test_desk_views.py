@@ -1,13 +1,19 @@
 """The billing desk (收费台) pages as the company's staff, the owning street, a committee, and
 everyone else (404, nothing changed)."""
 
+import datetime
+import io
 import re
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import Workbook, load_workbook
 
 from laoyuan import celery_app
 from laoyuan.accounts.enums import Role
@@ -16,15 +22,18 @@ from laoyuan.billing.enums import Channel, RunStatus, SchemeBasis, SchemeStatus
 from laoyuan.billing.models import (
     Bill,
     BillingRun,
+    DayClose,
     FeeScheme,
     JournalEntry,
     Payment,
     Receipt,
 )
+from laoyuan.billing.queries import arrears_by_age
 from laoyuan.billing.services.payments import take_payment
 from laoyuan.billing.tests.factories import bill, posted_scheme
+from laoyuan.billing.views.desk.receipts import rmb_upper
 from laoyuan.core.models import AuditEvent
-from laoyuan.factories import Cast, anonymous, as_user, user_with
+from laoyuan.factories import Cast, HouseFactory, anonymous, as_user, user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -590,3 +599,414 @@ def test_take_a_payment_as_the_street_or_others_is_404(cast: Cast) -> None:
         response = as_user(cast.users[who]).post(url("desk_house", cast, cast.a.house.pk), form)
         assert response.status_code == 404, who
     assert Payment.objects.count() == 0
+
+
+# --- Receipts ----------------------------------------------------------------------------------
+
+
+def test_receipts_list_filters_by_day_and_channel(cast: Cast) -> None:
+    billed(cast, months=3)
+    yesterday = TODAY - datetime.timedelta(days=1)
+    first = pay(cast, "43.20", "R-1", received_on=yesterday)
+    second = pay(cast, "30.00", "BANK-1", house=cast.a.neighbour_house, channel=Channel.BANK)
+    client = as_user(cast.users[Role.COMPANY])
+    listed = url("desk_receipts", cast)
+
+    def numbers(params: dict[str, str]) -> list[str]:
+        return re.findall(r'<tr data-receipt="([^"]+)"', html(client.get(listed, params)))
+
+    assert numbers({}) == [second.number, first.number]
+    assert numbers({"channel": "bank"}) == [second.number]
+    assert numbers({"date_from": f"{TODAY}", "date_to": f"{TODAY}"}) == [second.number]
+    assert numbers({"date_to": f"{yesterday}"}) == [first.number]
+    page = text(client.get(listed, {"date_from": f"{TODAY}", "date_to": f"{TODAY}"}))
+    assert "1 receipt, 30.00 元" in page
+    assert f"Print every receipt of {TODAY}" in page
+
+
+def test_receipt_batch_printing_one_per_page(cast: Cast) -> None:
+    billed(cast, months=2)
+    first = pay(cast, "43.20", "R-1")
+    second = pay(cast, "30.00", "R-2", house=cast.a.neighbour_house)
+    other = pay_b(cast)
+    client = as_user(cast.users[Role.STREET])
+    printed = url("desk_receipts_print", cast)
+    page = html(client.get(printed, {"id": [second.pk, first.pk, other.pk]}))
+    # The chosen receipts of this company, in number order; another company's is left out.
+    assert re.findall(r'<article class="sheet receipt" data-receipt="([^"]+)"', page) == [
+        first.number,
+        second.number,
+    ]
+    assert "2 receipts, one per page" in page
+    page = html(client.get(printed, {"day": f"{TODAY}"}))
+    assert page.count('class="sheet receipt"') == 2
+    assert client.get(printed).status_code == 404
+
+
+def pay_b(cast: Cast) -> Receipt:
+    """A receipt of company B (street B)."""
+    posted_scheme(cast.b.compound, effective_from=calc.add_months(THIS, -24))
+    bill(cast.b.house, THIS)
+    return take_payment(
+        house=cast.b.house,
+        amount=D("43.20"),
+        channel=Channel.CASH,
+        reference="B-1",
+        actor=user_with(Role.COMPANY, cast.b.company, "staff-b"),
+    )
+
+
+def test_receipt_of_another_company_is_404(cast: Cast) -> None:
+    other = pay_b(cast)
+    for who in (Role.COMPANY, Role.STREET):
+        client = as_user(cast.users[who])
+        assert client.get(url("desk_receipt", cast, other.pk)).status_code == 404
+        assert client.get(url("desk_payment", cast, other.payment_id)).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("amount", "words"),
+    [
+        ("150.00", "壹佰伍拾元整"),
+        ("43.20", "肆拾叁元贰角整"),
+        ("1.05", "壹元零伍分"),
+        ("0.50", "伍角整"),
+        ("10005.00", "壹万零伍元整"),
+        ("100000000.00", "壹亿元整"),
+        ("1010.10", "壹仟零壹拾元壹角整"),
+        ("518.40", "伍佰壹拾捌元肆角整"),
+        ("20000.07", "贰万元零柒分"),
+    ],
+)
+def test_rmb_upper_writes_receipt_capitals(amount: str, words: str) -> None:
+    assert rmb_upper(D(amount)) == words
+
+
+# --- Reversal and refund -----------------------------------------------------------------------
+
+
+def test_reverse_a_payment_from_its_page(cast: Cast) -> None:
+    billed(cast, months=1)
+    receipt = pay(cast, "43.20", "R-1")
+    client = as_user(cast.users[Role.COMPANY])
+    reverse_url = url("desk_payment_reverse", cast, receipt.payment_id)
+    response = client.post(reverse_url, {"reason": "Entered twice"})
+    assert response.status_code == 200
+    assert "This field is required." in html(response)
+    assert JournalEntry.objects.filter(reverses__isnull=False).count() == 0
+    response = client.post(reverse_url, {"reason": "Entered twice", "confirm": "on"})
+    assert response.status_code == 302
+    assert JournalEntry.objects.filter(reverses__isnull=False, kind="payment").count() == 1
+    assert Bill.objects.get(house=cast.a.house).paid == D("0.00")
+    page = html(client.get(url("desk_payment", cast, receipt.payment_id)))
+    assert "data-reversed" in page
+    assert "Reverse the payment" not in page
+    printed = html(client.get(url("desk_receipt", cast, receipt.pk)))
+    assert "REVERSED — this payment was cancelled" in printed
+    # Twice is refused, as the service says.
+    response = client.post(reverse_url, {"reason": "again", "confirm": "on"})
+    assert "already been reversed" in html(response)
+    assert JournalEntry.objects.filter(reverses__isnull=False, kind="payment").count() == 1
+
+
+def test_refund_credit_from_a_payment_page(cast: Cast) -> None:
+    billed(cast, months=1)
+    receipt = pay(cast, "100.00", "R-1")  # 43.20 pays the bill, 56.80 is kept as credit
+    client = as_user(cast.users[Role.COMPANY])
+    page = html(client.get(url("desk_payment", cast, receipt.payment_id)))
+    assert 'data-credit="56.80"' in page
+    refund = url("desk_refund", cast, receipt.payment_id)
+    form = {"amount": "60.00", "channel": "cash", "reason": "Moving out", "confirm": "on"}
+    response = client.post(refund, form)
+    assert "At most 56.80 may be refunded" in html(response)
+    assert not JournalEntry.objects.filter(kind="refund").exists()
+    response = client.post(refund, {**form, "amount": "56.80"})
+    assert response.status_code == 302
+    assert JournalEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_reverse_and_refund_by_the_street_or_others_is_404(cast: Cast) -> None:
+    billed(cast, months=1)
+    receipt = pay(cast, "100.00", "R-1")
+    form = {"amount": "10.00", "channel": "cash", "reason": "x", "confirm": "on"}
+    for who in [Role.STREET, *OUTSIDERS]:
+        client = as_user(cast.users[who])
+        for name in ("desk_payment_reverse", "desk_refund"):
+            response = client.post(url(name, cast, receipt.payment_id), form)
+            assert response.status_code == 404, (who, name)
+    assert not JournalEntry.objects.filter(kind="refund").exists()
+    assert not JournalEntry.objects.filter(reverses__isnull=False).exists()
+
+
+# --- Arrears and reminders ---------------------------------------------------------------------
+
+
+def behind(cast: Cast) -> None:
+    """Five months billed; the house paid its two oldest: it owes 2 months (86.40, since
+    THIS-2), the neighbour 4 months (120.00, since THIS-4)."""
+    billed(cast, months=5)
+    pay(cast, "86.40", "R-1")
+
+
+def test_arrears_buckets_and_rows_exactly(cast: Cast) -> None:
+    behind(cast)
+    client = as_user(cast.users[Role.COMPANY])
+    page = html(client.get(url("desk_arrears", cast)))
+    buckets = {
+        key: (int(households), amount)
+        for key, households, amount in re.findall(
+            r'<tr data-bucket="([^"]+)">.*?data-households>(\d+)<.*?data-amount>([\d.,]+)<',
+            page,
+            re.S,
+        )
+    }
+    # Households by their oldest overdue bill; amounts by each bill's age.
+    assert buckets == {
+        "1-3": (1, "176.40"),
+        "4-6": (1, "30.00"),
+        "7-12": (0, "0.00"),
+        "13+": (0, "0.00"),
+        "total": (2, "206.40"),
+    }
+    # The same figures as the district's ageing (queries.arrears_by_age) for the company.
+    ageing = arrears_by_age(user=cast.users[Role.COMPANY], as_of=TODAY)
+    assert {k: (v["households"], f"{v['amount']:.2f}") for k, v in ageing.items()} == {
+        k: v for k, v in buckets.items() if k != "total"
+    }
+    rows = re.findall(r'<tr data-house="([^"]+)" data-bucket="([^"]+)">(.*?)</tr>', page, re.S)
+    assert [(label, bucket) for label, bucket, _row in rows] == [
+        ("1号楼-1-102", "4-6"),
+        ("1号楼-1-101", "1-3"),
+    ]
+    assert "data-months>4<" in rows[0][2] and "data-owed>120.00<" in rows[0][2]
+    assert "data-months>2<" in rows[1][2] and "data-owed>86.40<" in rows[1][2]
+    # House numbers, never names.
+    for name in ("甲居民", "甲邻居", "13812341234"):
+        assert name not in page
+    only = html(client.get(url("desk_arrears", cast), {"bucket": "4-6"}))
+    assert re.findall(r'<tr data-house="([^"]+)"', only) == ["1号楼-1-102"]
+
+
+def test_reminder_notice_is_polite_and_exact(cast: Cast) -> None:
+    behind(cast)
+    client = as_user(cast.users[Role.COMPANY])
+    response = client.get(url("desk_reminder", cast, cast.a.neighbour_house.pk))
+    page = text(response)
+    assert "To the household of 1号楼-1-102, 甲一号院:" in page
+    months = re.findall(r'<tr data-bill="([\d-]+)">', html(response))
+    assert months == [f"{calc.add_months(THIS, back):%Y-%m}" for back in (-4, -3, -2, -1)]
+    assert "Total open 120.00" in page
+    assert "No late fee is charged." in page
+    assert "it is not posted publicly" in page
+    for word in ("甲邻居", "cut", "water", "electricity", "lift", "parking", "access"):
+        assert word not in page
+    # A house that owes nothing overdue has no reminder.
+    paid_up = HouseFactory(building=cast.a.building, room="103")
+    assert client.get(url("desk_reminder", cast, paid_up.pk)).status_code == 404
+
+
+def test_reminders_in_a_batch_one_per_page(cast: Cast) -> None:
+    behind(cast)
+    client = as_user(cast.users[Role.STREET])
+    batch = url("desk_reminders", cast)
+    page = html(client.get(batch, {"house": [cast.a.house.pk, cast.a.neighbour_house.pk]}))
+    assert re.findall(r'<article class="sheet reminder" data-house="([^"]+)"', page) == [
+        "1号楼-1-101",
+        "1号楼-1-102",
+    ]
+    page = html(client.get(batch, {"bucket": "4-6"}))
+    assert re.findall(r'<article class="sheet reminder" data-house="([^"]+)"', page) == [
+        "1号楼-1-102"
+    ]
+    # Another company's house is not printed.
+    pay_b(cast)
+    page = html(client.get(batch, {"house": [cast.b.house.pk]}))
+    assert 'class="sheet reminder"' not in page
+
+
+def test_arrears_export_lists_every_row(cast: Cast) -> None:
+    behind(cast)
+    response = as_user(cast.users[Role.COMPANY]).get(url("desk_arrears_export", cast))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="arrears-{TODAY:%Y%m%d}.xlsx"'
+    )
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[1:] == [
+        ["1号楼-1-102", "甲一号院", f"{calc.add_months(THIS, -4):%Y-%m}", 4, 4, 120, "No"],
+        ["1号楼-1-101", "甲一号院", f"{calc.add_months(THIS, -2):%Y-%m}", 2, 2, 86.4, "No"],
+    ]
+
+
+# --- Imports -----------------------------------------------------------------------------------
+
+PAYMENT_HEADER = ["小区编码", "房号", "金额", "方式", "流水号", "日期", "备注"]
+
+
+def workbook(*rows: Any, name: str = "ledger.xlsx") -> SimpleUploadedFile:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(PAYMENT_HEADER)
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return SimpleUploadedFile(name, buffer.getvalue())
+
+
+def test_import_payments_records_the_sheet(cast: Cast) -> None:
+    billed(cast, months=2)
+    code, day = cast.a.compound.code, f"{TODAY}"
+    sheet = workbook(
+        (code, "1号楼-1-101", "86.40", "现金", "XJ-0001", day, "two months"),
+        (code, "1号楼-1-102", "30.00", "银行转账", "YH-778899", day, None),
+    )
+    client = as_user(cast.users[Role.COMPANY])
+    response = client.post(url("desk_import_payments", cast), {"file": sheet})
+    assert response.status_code == 200
+    page = html(response)
+    assert "data-rows>2<" in page and "data-created>2<" in page and "data-already>0<" in page
+    assert "2 rows recorded, 0 already recorded before (nothing paid twice)." in page
+    assert sorted(Payment.objects.values_list("reference", flat=True)) == ["XJ-0001", "YH-778899"]
+
+
+def test_import_payments_with_a_bad_row_records_nothing_and_reports_it(cast: Cast) -> None:
+    billed(cast, months=2)
+    code, day = cast.a.compound.code, f"{TODAY}"
+    sheet = workbook(
+        (code, "1号楼-1-101", "86.40", "现金", "XJ-0001", day, None),
+        (code, "9号楼-9-999", "30.00", "现金", "XJ-0002", day, None),
+    )
+    client = as_user(cast.users[Role.COMPANY])
+    response = client.post(url("desk_import_payments", cast), {"file": sheet})
+    page = html(response)
+    assert 'data-import-errors="1"' in page
+    assert 'data-error-row="3"' in page
+    assert Payment.objects.count() == 0
+    report = re.search(r'href="([^"]+)" data-report', page)
+    assert report is not None
+    download = client.get(report.group(1))
+    assert download.status_code == 200
+    rows = list(load_workbook(io.BytesIO(download.content)).active.iter_rows(values_only=True))
+    assert len(rows) == 2 and rows[1][1] == 3
+    # The report is the uploader's: another user of the company cannot fetch it.
+    colleague = user_with(Role.COMPANY, cast.a.company, "colleague")
+    assert as_user(colleague).get(report.group(1)).status_code == 404
+
+
+def test_import_refuses_a_file_that_is_not_excel(cast: Cast) -> None:
+    client = as_user(cast.users[Role.COMPANY])
+    upload = SimpleUploadedFile("ledger.csv", b"a,b\n1,2\n")
+    response = client.post(url("desk_import_opening", cast), {"file": upload})
+    assert "Upload an Excel workbook (.xlsx)." in html(response)
+
+
+def test_import_by_the_street_or_others_is_404(cast: Cast) -> None:
+    billed(cast, months=1)
+    code = cast.a.compound.code
+    for who in [Role.STREET, *OUTSIDERS]:
+        sheet = workbook((code, "1号楼-1-101", "43.20", "现金", "XJ-1", f"{TODAY}", None))
+        response = as_user(cast.users[who]).post(url("desk_import_payments", cast), {"file": sheet})
+        assert response.status_code == 404, who
+    assert Payment.objects.count() == 0
+
+
+# --- Day close ---------------------------------------------------------------------------------
+
+
+def test_day_close_shows_expected_and_records_the_difference(cast: Cast) -> None:
+    billed(cast, months=2)
+    pay(cast, "86.40", "R-1")
+    pay(cast, "30.00", "BANK-1", house=cast.a.neighbour_house, channel=Channel.BANK)
+    client = as_user(cast.users[Role.COMPANY])
+    page = html(client.get(url("desk_close", cast)))
+    assert '<tr data-channel="cash" data-expected="86.40">' in page
+    assert '<tr data-channel="bank" data-expected="30.00">' in page
+    form = {
+        "day": f"{TODAY}",
+        "counted_cash": "86.00",
+        "counted_bank": "30.00",
+        "counted_pos": "0.00",
+        "counted_online": "0.00",
+        "note": "40 fen short",
+    }
+    response = client.post(url("desk_close", cast), form)
+    assert "This field is required." in html(response)  # the confirmation
+    assert DayClose.objects.count() == 0
+    response = client.post(url("desk_close", cast), {**form, "confirm": "on"})
+    assert response.status_code == 302
+    close = DayClose.objects.get()
+    assert close.difference == {"cash": "-0.40", "bank": "0.00", "pos": "0.00", "online": "0.00"}
+    page = html(client.get(response["Location"]))
+    assert "You closed this day at" in page
+    assert "data-close-form" not in page
+    assert "data-difference>-0.40<" in page
+    # The street reads the closes; it cannot close a day.
+    street = as_user(cast.users[Role.STREET])
+    assert "data-difference>-0.40<" in html(street.get(url("desk_close", cast)))
+    assert street.post(url("desk_close", cast), {**form, "confirm": "on"}).status_code == 404
+    assert DayClose.objects.count() == 1
+
+
+def test_day_close_of_a_future_day_is_today(cast: Cast) -> None:
+    client = as_user(cast.users[Role.COMPANY])
+    tomorrow = TODAY + datetime.timedelta(days=1)
+    page = html(client.get(url("desk_close", cast), {"day": f"{tomorrow}"}))
+    assert f'name="day" value="{TODAY}"' in page
+
+
+# --- Constant queries on the lists --------------------------------------------------------------
+
+
+def queries_for(client: Any, page: str) -> int:
+    client.get(page)  # the session and the user's scope, once
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(page).status_code == 200
+    return len(captured.captured_queries)
+
+
+def more_houses(cast: Cast, count: int) -> list[Any]:
+    return [HouseFactory(building=cast.a.building, room=f"2{n:02d}") for n in range(count)]
+
+
+def test_lists_take_the_same_queries_for_one_or_three_rows(cast: Cast) -> None:
+    scheme = billed(cast, months=2)
+    pay(cast, "43.20", "R-1")
+    client = as_user(cast.users[Role.COMPANY])
+    BillingRun.objects.create(period=THIS, district=cast.district, company=cast.a.company)
+    pages = [
+        url("desk_home", cast),
+        url("desk_schemes", cast),
+        url("desk_runs", cast),
+        url("desk_receipts", cast),
+        url("desk_arrears", cast),
+        url("desk_pay", cast) + f"?compound={cast.a.compound.pk}&q=",
+        url("desk_close", cast),
+    ]
+    one = {page: queries_for(client, page) for page in pages}
+    # Two more of everything: houses, bills, receipts, runs, schemes, compounds.
+    for n, house in enumerate(more_houses(cast, 2)):
+        for back in range(2):
+            bill(house, calc.add_months(THIS, -back), scheme)
+        pay(cast, "10.00", f"R-more-{n}", house=house)  # last month stays overdue
+        BillingRun.objects.create(period=LAST, district=cast.district, company=cast.a.company)
+        posted_scheme(cast.a.compound, effective_from=calc.add_months(THIS, 3 + n))
+    for compound in (cast.a.other_compound, cast.b.other_compound):
+        compound.company = cast.a.company
+        compound.save(update_fields=["company"])
+    three = {page: queries_for(client, page) for page in pages}
+    assert three == one
+    assert len(re.findall(r'<tr data-receipt="', html(client.get(pages[3])))) == 3
+    assert len(re.findall(r'<tr data-house="', html(client.get(pages[4])))) == 3
+
+
+def test_committee_list_takes_the_same_queries_for_one_or_three_schemes(cast: Cast) -> None:
+    client = as_user(cast.users[Role.COMMITTEE])
+    page = reverse("billing:desk_cosign_list")
+    posted_scheme(cast.a.compound)
+    one = queries_for(client, page)
+    for n in range(2):
+        posted_scheme(cast.a.compound, effective_from=calc.add_months(THIS, 3 + n))
+    assert queries_for(client, page) == one
