@@ -202,7 +202,7 @@ def handle_callback(*, body: bytes, signature: str) -> Receipt:
     with transaction.atomic():
         # One callback at a time per order: a repeat waits here, then finds the payment.
         order = (
-            OnlineOrder.objects.select_for_update()
+            OnlineOrder.objects.select_for_update(of=("self",))
             .select_related("house__compound", "payment__receipt")
             .filter(out_trade_no=out_trade_no)
             .first()

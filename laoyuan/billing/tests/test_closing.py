@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import timezone, translation
 
 from laoyuan.accounts.enums import Role
@@ -13,6 +14,7 @@ from laoyuan.billing.services.closing import close_day, day_totals
 from laoyuan.billing.services.ledger import balance, company_account
 from laoyuan.billing.services.payments import reverse_payment, take_payment
 from laoyuan.billing.tests.factories import bill, posted_scheme
+from laoyuan.billing.tests.test_payments_concurrency import race
 from laoyuan.core.models import AuditEvent
 from laoyuan.factories import user_with
 
@@ -211,3 +213,28 @@ def test_the_cashier_must_be_on_the_companys_staff(takings):
         )
     assert list(refused.value.message_dict) == ["cashier"]
     assert DayClose.objects.count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL to race")
+@pytest.mark.django_db(transaction=True)
+def test_two_closes_of_one_day_at_once_close_it_once(takings):
+    cast, cashier, _colleague = takings
+
+    def close():
+        return close_day(
+            company=cast.a.company,
+            cashier=cashier,
+            day=timezone.localdate(),
+            counted={"cash": Decimal("40.00"), "bank": Decimal("50.00")},
+            note="",
+            actor=cashier,
+        )
+
+    results = race([close, close])
+    closed = [result for result in results if isinstance(result, DayClose)]
+    refused = [result for result in results if isinstance(result, ValidationError)]
+    assert (len(closed), len(refused)) == (1, 1), results
+    assert list(refused[0].message_dict) == ["day"]
+    assert DayClose.objects.count() == 1
+    assert JournalEntry.objects.filter(kind=EntryKind.DIFFERENCE).count() == 1
+    assert checks.first_discrepancy() is None

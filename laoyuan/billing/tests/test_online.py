@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.utils import translation
 
 from laoyuan.accounts.enums import Role
@@ -24,6 +25,7 @@ from laoyuan.billing.services.online import (
     simulate_payment,
 )
 from laoyuan.billing.tests.factories import bill, posted_scheme
+from laoyuan.billing.tests.test_payments_concurrency import race
 from laoyuan.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -225,3 +227,17 @@ def test_settings_require_the_simulator_secret_outside_debug():
         **base, ONLINE_PAYMENT_PROVIDER="simulator", ONLINE_SIMULATOR_SECRET="x" * 32
     )
     assert started.returncode == 0, started.stderr
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL to race")
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_callbacks_credit_once(owing):
+    cast = owing
+    order = order_for(cast)
+    body, signature = simulate_payment(order)
+    results = race([lambda: handle_callback(body=body, signature=signature) for _ in range(4)])
+    assert all(isinstance(result, Receipt) for result in results), results
+    assert len({result.pk for result in results}) == 1
+    assert Payment.objects.count() == 1
+    assert balance(household_account(cast.a.house)) == Decimal("0.00")
+    assert checks.first_discrepancy() is None
