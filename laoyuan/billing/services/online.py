@@ -182,6 +182,13 @@ def _field(fields: dict[str, Any], name: str) -> str:
     return value
 
 
+def _received_on(paid_at: datetime.datetime) -> datetime.date:
+    """The local day the provider took the money (a naive time is read as local); never after
+    today, so a provider's clock running ahead cannot turn a real payment away."""
+    day = timezone.localdate(paid_at) if timezone.is_aware(paid_at) else paid_at.date()
+    return min(day, timezone.localdate())
+
+
 def handle_callback(*, body: bytes, signature: str) -> Receipt:
     """Apply a provider's callback: verify it, then take the payment once. Returns the receipt
     (the first one again for a repeated callback). Raises ``InvalidSignature`` for a body the
@@ -228,9 +235,7 @@ def handle_callback(*, body: bytes, signature: str) -> Receipt:
                 channel=Channel.ONLINE,
                 reference=order.out_trade_no,
                 actor=None,
-                received_on=timezone.localdate(paid_at)
-                if timezone.is_aware(paid_at)
-                else paid_at.date(),
+                received_on=_received_on(paid_at),
                 note=_("Online payment (%(provider)s)") % {"provider": order.provider},
             )
             order.status = OnlineOrderStatus.PAID

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
-from django.utils import translation
+from django.utils import timezone, translation
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.tests.test_security import import_settings
@@ -241,3 +241,23 @@ def test_concurrent_callbacks_credit_once(owing):
     assert Payment.objects.count() == 1
     assert balance(household_account(cast.a.house)) == Decimal("0.00")
     assert checks.first_discrepancy() is None
+
+
+def test_the_payment_is_dated_by_the_providers_clock_never_after_today(owing):
+    cast = owing
+    early, late = order_for(cast, "10.00"), order_for(cast, "20.00")
+    for order, paid_at in ((early, "2026-03-01T23:30:00+00:00"), (late, "2099-01-01T08:00:00")):
+        body, signature = signed(
+            {
+                "out_trade_no": order.out_trade_no,
+                "amount": f"{order.amount:.2f}",
+                "status": "paid",
+                "paid_at": paid_at,
+            }
+        )
+        handle_callback(body=body, signature=signature)
+    # 23:30 UTC on 1 March is 07:30 on 2 March in Shanghai.
+    assert Payment.objects.get(reference=early.out_trade_no).received_on == datetime.date(
+        2026, 3, 2
+    )
+    assert Payment.objects.get(reference=late.out_trade_no).received_on == timezone.localdate()
