@@ -13,6 +13,11 @@ decimals never round a half fen the wrong way:
 - a trial month: amount 0, the list amount kept, no entry (which schemes are in trial this month
   the caller works out with ``calc`` and passes in).
 
+The inserts skip what exists (a house's open account, its bill for the month) by ``ON CONFLICT DO
+NOTHING`` on the unique indexes alone, not by an anti-join on the table being written: planned
+against an empty table (the first run on a new database), such an anti-join can become a nested
+loop that scans the growing table again for every house.
+
 Rows written by one chunk are found again as "this run's rows with an id above the highest id
 before the chunk": the caller holds the run's row lock, so no other transaction writes rows of
 this run meanwhile, and every id a sequence hands out later is above every id read before.
@@ -62,7 +67,8 @@ def max_id(cursor: CursorWrapper, table: str) -> int:
 
 def open_accounts(cursor: CursorWrapper, *, scheme_ids: Sequence[int], on: datetime.date) -> int:
     """Open a household account for every house of the chunk that has no open one (as
-    ``ledger.household_account`` would: district of the compound, street of the house)."""
+    ``ledger.household_account`` would: district of the compound, street of the house); the
+    partial unique index on open household accounts keeps the ones there."""
     params: Params = {
         "kind": AccountKind.HOUSEHOLD,
         "on": connection.ops.adapt_datefield_value(on),
@@ -72,9 +78,7 @@ def open_accounts(cursor: CursorWrapper, *, scheme_ids: Sequence[int], on: datet
         "INSERT INTO billing_account (kind, district_id, street_id, company_id, house_id, "
         "holder_id, name, opened_on, closed_on) "
         "SELECT %(kind)s, c.district_id, h.street_id, NULL, h.id, NULL, '', %(on)s, NULL "
-        f"{houses} AND NOT EXISTS (SELECT 1 FROM billing_account a WHERE a.house_id = h.id "
-        "AND a.kind = %(kind)s AND a.closed_on IS NULL) "
-        "ORDER BY h.id ON CONFLICT DO NOTHING",
+        f"{houses} ORDER BY h.id ON CONFLICT DO NOTHING",
         params,
     )
     return cursor.rowcount
@@ -142,8 +146,7 @@ def insert_bills(
         f"{list_fen} AS list_fen, {trial} AS trial, "
         "CASE h.status WHEN %(vacant)s THEN s.vacant_percent "
         "WHEN %(unsold)s THEN s.unsold_percent ELSE 100 END AS percent "
-        f"{houses} AND NOT EXISTS (SELECT 1 FROM billing_bill b WHERE b.house_id = h.id "
-        "AND b.period = %(period)s)) q "
+        f"{houses}) q "
         "WHERE TRUE ORDER BY q.house_id ON CONFLICT DO NOTHING",
         params,
     )
