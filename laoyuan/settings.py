@@ -201,9 +201,13 @@ SECURE_CSP = {
 }
 
 # Background work: Celery when a broker is configured, otherwise eagerly in process.
+# CELERY_TASK_ALWAYS_EAGER=1 keeps tasks in process even with a broker: the test suite's second
+# pass has Redis, and only its worker test sends a task to a real worker, on purpose.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+# Long tasks (billing runs) acknowledge late: a worker takes one at a time.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or None)
 CELERY_TIMEZONE = TIME_ZONE

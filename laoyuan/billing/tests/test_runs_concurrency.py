@@ -140,7 +140,11 @@ def test_a_celery_worker_executes_a_requested_run(cast, monkeypatch):
             *("--without-gossip", "--without-mingle", "--without-heartbeat"),
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": worker_database_url()},
+        env={
+            **os.environ,
+            "DATABASE_URL": worker_database_url(),
+            "CELERY_TASK_ALWAYS_EAGER": "0",
+        },
     )
     eager = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = False
