@@ -19,7 +19,7 @@ from laoyuan.billing.services.online import SIGNATURE_HEADER, simulate_payment
 from laoyuan.billing.services.payments import take_payment
 from laoyuan.billing.tests.factories import bill, posted_scheme
 from laoyuan.core.views import LARGE_TYPE_COOKIE
-from laoyuan.factories import Cast, anonymous, as_user, user_with
+from laoyuan.factories import PASSWORD, Cast, anonymous, as_user, user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -96,8 +96,8 @@ def test_my_bills_lists_payments_with_their_receipts(owing: Cast) -> None:
     assert 'data-balance="36.40"' in html
     assert f'data-payment="{receipt.number}"' in html
     assert reverse("billing:resident_receipt", args=[receipt.number]) in html
-    assert '<td class="num">50.00</td>' in html
-    assert "<td>Cash</td>" in html
+    assert '<div class="fw-semibold money">50.00 yuan</div>' in html
+    assert "2026-03-05 · Cash" in html
     # February paid in full, March partly.
     assert "Paid</span>" in html
     assert "6.80 paid so far" in html
@@ -362,3 +362,44 @@ def test_repeated_callback_pays_once(owing: Cast) -> None:
 
 def test_callback_answers_get_with_405(owing: Cast) -> None:
     assert anonymous().get("/billing/online/callback/").status_code == 405
+
+
+# --- In a real browser -------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_resident_pays_online_on_a_phone_in_large_type(browser_page, live_server, owing) -> None:
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.context.add_cookies(
+        [
+            {"name": "django_language", "value": "en", "url": live_server.url},
+            {"name": LARGE_TYPE_COOKIE, "value": "1", "url": live_server.url},
+        ]
+    )
+    page.goto(f"{live_server.url}/accounts/login/?next={BILLS_URL}")
+    page.fill("input[name=username]", owing.users[Role.RESIDENT].username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url(f"**{BILLS_URL}")
+    assert page.locator("body").get_attribute("class") == "large-type"
+    assert page.locator(".balance-figure").inner_text() == "86.40 yuan"
+    # The balance fits the phone's width on one line.
+    box = page.locator(".balance-figure").bounding_box()
+    assert box is not None and box["width"] <= 390
+    page.screenshot(path="test-artifacts/resident-bills-phone.png", full_page=True)
+
+    page.get_by_role("link", name="Pay online").click()
+    assert page.locator("input[name=amount]").input_value() == "86.40"
+    page.get_by_role("button", name="Continue to payment").click()
+    page.wait_for_url("**/billing/online/simulator/**")
+    assert "No real money moves." in page.content()
+    page.get_by_role("button", name="Pay 86.40 yuan").click()
+    page.wait_for_url("**/billing/my/receipts/**")
+    assert page.locator("[data-amount]").inner_text() == "86.40 yuan"
+    page.screenshot(path="test-artifacts/resident-receipt-phone.png", full_page=True)
+    assert Payment.objects.get().amount == Decimal("86.40")
+    assert errors == []
