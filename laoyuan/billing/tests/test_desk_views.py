@@ -486,6 +486,7 @@ def test_find_a_house_by_its_number(cast: Cast) -> None:
         ("1号楼-1-101", [cast.a.house]),
         ("1-1-101", [cast.a.house]),
         ("1-102", [cast.a.neighbour_house]),
+        ("1-1-1", [cast.a.house, cast.a.neighbour_house]),
         ("10", [cast.a.house, cast.a.neighbour_house]),
         ("999", []),
     ]:
@@ -793,8 +794,9 @@ def test_reminder_notice_is_polite_and_exact(cast: Cast) -> None:
     response = client.get(url("desk_reminder", cast, cast.a.neighbour_house.pk))
     page = text(response)
     assert "To the household of 1号楼-1-102, 甲一号院:" in page
-    months = re.findall(r'<tr data-bill="([\d-]+)">', html(response))
-    assert months == [f"{calc.add_months(THIS, back):%Y-%m}" for back in (-4, -3, -2, -1)]
+    first, last = calc.add_months(THIS, -4), calc.add_months(THIS, -1)
+    # Four unpaid months of 30.00 on one line.
+    assert f"{first:%Y-%m} to {last:%Y-%m} (4 months) 30.00 0.00 120.00" in page
     assert "Total open 120.00" in page
     assert "No late fee is charged." in page
     assert "it is not posted publicly" in page
@@ -803,6 +805,16 @@ def test_reminder_notice_is_polite_and_exact(cast: Cast) -> None:
     # A house that owes nothing overdue has no reminder.
     paid_up = HouseFactory(building=cast.a.building, room="103")
     assert client.get(url("desk_reminder", cast, paid_up.pk)).status_code == 404
+
+
+def test_reminder_lines_group_unpaid_months_of_the_same_fee(cast: Cast) -> None:
+    billed(cast, months=5)
+    pay(cast, "50.00", "R-1")  # THIS-4 paid, THIS-3 paid 6.80 of 43.20
+    page = text(as_user(cast.users[Role.COMPANY]).get(url("desk_reminder", cast, cast.a.house.pk)))
+    m = [f"{calc.add_months(THIS, back):%Y-%m}" for back in (-3, -2, -1)]
+    assert f"{m[0]} 43.20 6.80 36.40" in page
+    assert f"{m[1]} to {m[2]} (2 months) 43.20 0.00 86.40" in page
+    assert "Total open 122.80" in page
 
 
 def test_reminders_in_a_batch_one_per_page(cast: Cast) -> None:
@@ -1010,3 +1022,19 @@ def test_committee_list_takes_the_same_queries_for_one_or_three_schemes(cast: Ca
     for n in range(2):
         posted_scheme(cast.a.compound, effective_from=calc.add_months(THIS, 3 + n))
     assert queries_for(client, page) == one
+
+
+def test_runs_list_shows_the_runs_that_billed_the_company(cast: Cast) -> None:
+    def run(**scope: Any) -> BillingRun:
+        return BillingRun.objects.create(period=THIS, district=scope.pop("district"), **scope)
+
+    own = run(district=cast.district, company=cast.a.company)
+    compound = run(district=cast.district, compound=cast.a.compound, company=cast.a.company)
+    street = run(district=cast.district, street=cast.a.street)
+    district = run(district=cast.district)
+    run(district=cast.district, street=cast.b.street)
+    run(district=cast.district, company=cast.b.company)
+    run(district=cast.c.street.district)
+    page = html(as_user(cast.users[Role.COMPANY]).get(url("desk_runs", cast)))
+    listed = [int(pk) for pk in re.findall(r'<tr data-run="(\d+)"', page)]
+    assert listed == [district.pk, street.pk, compound.pk, own.pk]

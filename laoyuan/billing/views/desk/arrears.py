@@ -197,6 +197,40 @@ def desk_arrears(request: HttpRequest, company: int) -> HttpResponse:
     )
 
 
+@dataclass
+class NoticeLine:
+    """Consecutive unpaid months of the same fee on one line (a long list would not fit a
+    printed A5 sheet); a month partly paid stands alone."""
+
+    first: datetime.date
+    last: datetime.date
+    months: int
+    fee: Decimal
+    paid: Decimal
+    open: Decimal
+
+
+def notice_lines(bills: list[Bill]) -> list[NoticeLine]:
+    lines: list[NoticeLine] = []
+    for bill in bills:
+        previous = lines[-1] if lines else None
+        if (
+            previous is not None
+            and bill.paid == ZERO
+            and previous.paid == ZERO
+            and bill.amount == previous.fee
+            and calc.add_months(previous.last, 1) == bill.period
+        ):
+            previous.last = bill.period
+            previous.months += 1
+            previous.open += bill.outstanding
+        else:
+            lines.append(
+                NoticeLine(bill.period, bill.period, 1, bill.amount, bill.paid, bill.outstanding)
+            )
+    return lines
+
+
 def _notices(request: HttpRequest, desk: Desk, house_ids: list[int]) -> list[dict[str, Any]]:
     """A reminder per house: its overdue bills, oldest first, and what it owes on them."""
     as_of = today()
@@ -216,7 +250,7 @@ def _notices(request: HttpRequest, desk: Desk, house_ids: list[int]) -> list[dic
             notices.append(
                 {
                     "house": houses[house_id],
-                    "bills": owed,
+                    "lines": notice_lines(owed),
                     "owed": sum((bill.amount - bill.paid for bill in owed), ZERO),
                 }
             )

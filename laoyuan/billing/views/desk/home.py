@@ -21,6 +21,7 @@ from laoyuan.billing.views.desk._common import (
     today,
 )
 from laoyuan.orgs.models import PropertyCompany
+from laoyuan.places.models import Compound
 
 
 @login_required
@@ -47,8 +48,16 @@ def scheme_in_force_subquery(period: datetime.date) -> Subquery:
 
 
 def desk_runs_q(company: PropertyCompany) -> Q:
-    """The runs that billed this company: its own, and those of its compounds."""
-    return Q(company=company) | Q(compound__company=company)
+    """The runs that billed this company's compounds: its own, those of one of its compounds,
+    and the street's or district's runs over all their compounds (the command's, the demo's)."""
+    served = Compound.objects.filter(company=company)
+    whole = Q(company__isnull=True, compound__isnull=True)
+    return (
+        Q(company=company)
+        | Q(compound__company=company)
+        | (whole & Q(street__isnull=True, district__in=served.values("district_id")))
+        | (whole & Q(street__in=served.values("street_id")))
+    )
 
 
 def period_param(request: HttpRequest) -> datetime.date:

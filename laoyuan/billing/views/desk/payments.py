@@ -41,8 +41,8 @@ RECENT_PAYMENTS = 10
 
 
 def find_houses(houses: QuerySet[House], text: str) -> QuerySet[House]:
-    """Houses whose number matches ``text``: building-unit-room (``1号楼-1-101`` or ``1-1-101``),
-    building-room, or part of the room number alone."""
+    """Houses whose number matches ``text``: building-unit-room (``1号楼-1-101`` or ``1-1-101``,
+    the room's first digits enough: ``1-1-1``), building-room, or part of the room alone."""
     parts = [part for part in re.split(r"[-\s/—]+", text.strip()) if part]
     if not parts:
         return houses
@@ -50,7 +50,8 @@ def find_houses(houses: QuerySet[House], text: str) -> QuerySet[House]:
         return houses.filter(room__icontains=parts[0])
     building = parts[0]
     found = houses.filter(
-        Q(building__number=building) | Q(building__number=f"{building}号楼"), room=parts[-1]
+        Q(building__number=building) | Q(building__number=f"{building}号楼"),
+        room__startswith=parts[-1],
     )
     if len(parts) >= 3:
         found = found.filter(unit=parts[1])
