@@ -6,7 +6,7 @@ rate as a fraction shown as a percent, so an office can sum and chart the column
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -89,6 +89,31 @@ def period_collection_workbook(*, user: Any, period: datetime.date) -> bytes:
     _collection_sheet(
         workbook, queries.collection(user=user, period=period, by="month"), by="month", total=None
     )
+    return _save(workbook)
+
+
+def arrears_by_age_workbook(
+    ages: Mapping[str, Mapping[str, Any]], *, as_of: datetime.date
+) -> bytes:
+    """``queries.arrears_by_age`` as one sheet: each bucket's households and amount overdue,
+    then the total."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(
+        sheet_title(_("Arrears by age %(date)s") % {"date": as_of.isoformat()})
+    )
+    sheet.append([_("Months overdue"), _("Households"), _("Overdue (yuan)")])
+    households, amount = 0, Decimal(0)
+    for bucket, figures in ages.items():
+        sheet.append(
+            [
+                str(queries.ARREARS_BUCKET_LABELS[bucket]),
+                figures["households"],
+                _number(sheet, figures["amount"], MONEY_FORMAT),
+            ]
+        )
+        households += figures["households"]
+        amount += figures["amount"]
+    sheet.append([_("Total"), households, _number(sheet, amount, MONEY_FORMAT)])
     return _save(workbook)
 
 

@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import NOTHING, scope_for, scope_q, scoped
@@ -57,6 +58,12 @@ COLLECTION_ROLES = frozenset(
 )
 # Months overdue, oldest last; a bill of the current month is not overdue.
 ARREARS_BUCKETS = ("1-3", "4-6", "7-12", "13+")
+ARREARS_BUCKET_LABELS = {
+    "1-3": gettext_lazy("1 to 3 months"),
+    "4-6": gettext_lazy("4 to 6 months"),
+    "7-12": gettext_lazy("7 to 12 months"),
+    "13+": gettext_lazy("13 months or more"),
+}
 # The fewest and most months overdue of each bucket; the last is open-ended.
 _BUCKET_MONTHS = ((1, 3), (4, 6), (7, 12), (13, None))
 COLLECTION_BY = ("compound", "company", "street", "month")

@@ -103,3 +103,24 @@ def test_arrears_workbook_from_the_query(cast):
     with translation.override("en"):
         book = read(exports.arrears_workbook(rows, as_of=datetime.date(2026, 3, 1)))
     assert values(book.worksheets[0])[1] == ["1号楼-1-101", "甲一号院", "2026-01", 2, 1, 43.2, "No"]
+
+
+def test_arrears_by_age_workbook_ends_with_the_total():
+    ages = {
+        "1-3": {"households": 1, "amount": D("202.80")},
+        "4-6": {"households": 1, "amount": D("60.00")},
+        "7-12": {"households": 0, "amount": D("0.00")},
+        "13+": {"households": 1, "amount": D("23.20")},
+    }
+    with translation.override("en"):
+        book = read(exports.arrears_by_age_workbook(ages, as_of=datetime.date(2026, 4, 15)))
+    sheet = book["Arrears by age 2026-04-15"]
+    assert values(sheet) == [
+        ["Months overdue", "Households", "Overdue (yuan)"],
+        ["1 to 3 months", 1, 202.8],
+        ["4 to 6 months", 1, 60],
+        ["7 to 12 months", 0, 0],
+        ["13 months or more", 1, 23.2],
+        ["Total", 3, 286],
+    ]
+    assert sheet.cell(6, 3).number_format == "0.00"
