@@ -1,7 +1,7 @@
 """Benchmark: one monthly billing run for 1,000,000 households on PostgreSQL, against its floor.
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres
-    .venv/bin/python bench/billing.py [--households 1000000] [--rounds 1] [--regenerate]
+    .venv/bin/python bench/billing.py [--households 1000000] [--rounds 1] [--regenerate] [--prepare]
 
 It uses (and keeps, for the next time) a database ``laoyuan_bench_billing`` on the server named by
 DATABASE_URL: migrated, then filled set-based in SQL with one district of 10 streets, 10 public
@@ -339,6 +339,7 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=1, help="repeat the comparison")
     parser.add_argument("--regenerate", action="store_true")
+    parser.add_argument("--prepare", action="store_true", help="build the data, measure nothing")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = bench_database(os.environ.get("DATABASE_URL", ""))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "laoyuan.settings")
@@ -363,6 +364,8 @@ def main() -> None:
         f"{scalar('SELECT count(*) FROM places_house'):,} houses, {billable:,} billable, "
         f"database {NAME}"
     )
+    if args.prepare:
+        return
     for round_number in range(1, args.rounds + 1):
         print(f"round {round_number}")
         floor = contender("(b) floor: plain set-based SQL", floor_run)

@@ -25,6 +25,7 @@ this run meanwhile, and every id a sequence hands out later is above every id re
 
 import datetime
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,16 @@ from laoyuan.places.enums import HouseStatus
 Params = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Chunk:
+    """Compounds billed together, each with its scheme in force."""
+
+    compound_ids: Sequence[int]
+    scheme_ids: Sequence[int]
+    # The schemes in a trial month this period (amount 0, no entry).
+    trial_scheme_ids: Sequence[int] = ()
+
+
 def _in(name: str, values: Sequence[int], params: Params) -> str:
     """``(%(name0)s, %(name1)s, ...)`` for an IN list, adding the values to ``params``."""
     if not values:
@@ -46,12 +57,14 @@ def _in(name: str, values: Sequence[int], params: Params) -> str:
     return "(" + ", ".join(f"%({key})s" for key in keys) + ")"
 
 
-def _chunk_houses(scheme_ids: Sequence[int], params: Params, joins: str = "") -> str:
+def _chunk_houses(chunk: Chunk, params: Params, joins: str = "") -> str:
     """``FROM ... WHERE ...`` over the houses ``h`` of the chunk's compounds, each with its
-    compound's scheme ``s`` (and ``joins``)."""
+    compound's scheme ``s`` (and ``joins``). Naming the compounds lets the planner read their
+    houses through the index on ``compound_id`` rather than walk every house."""
     return (
         "FROM billing_feescheme s JOIN places_house h ON h.compound_id = s.compound_id "
-        f"{joins} WHERE s.id IN {_in('scheme', scheme_ids, params)}"
+        f"{joins} WHERE s.id IN {_in('scheme', chunk.scheme_ids, params)} "
+        f"AND h.compound_id IN {_in('compound', chunk.compound_ids, params)}"
     )
 
 
@@ -65,7 +78,7 @@ def max_id(cursor: CursorWrapper, table: str) -> int:
     return int(cursor.fetchone()[0])
 
 
-def open_accounts(cursor: CursorWrapper, *, scheme_ids: Sequence[int], on: datetime.date) -> int:
+def open_accounts(cursor: CursorWrapper, *, chunk: Chunk, on: datetime.date) -> int:
     """Open a household account for every house of the chunk that has no open one (as
     ``ledger.household_account`` would: district of the compound, street of the house); the
     partial unique index on open household accounts keeps the ones there."""
@@ -73,7 +86,7 @@ def open_accounts(cursor: CursorWrapper, *, scheme_ids: Sequence[int], on: datet
         "kind": AccountKind.HOUSEHOLD,
         "on": connection.ops.adapt_datefield_value(on),
     }
-    houses = _chunk_houses(scheme_ids, params, "JOIN places_compound c ON c.id = h.compound_id")
+    houses = _chunk_houses(chunk, params, "JOIN places_compound c ON c.id = h.compound_id")
     cursor.execute(
         "INSERT INTO billing_account (kind, district_id, street_id, company_id, house_id, "
         "holder_id, name, opened_on, closed_on) "
@@ -84,27 +97,10 @@ def open_accounts(cursor: CursorWrapper, *, scheme_ids: Sequence[int], on: datet
     return cursor.rowcount
 
 
-def lock_accounts(cursor: CursorWrapper, *, scheme_ids: Sequence[int]) -> None:
-    """Lock the chunk's open household accounts (in id order, so two runs never deadlock), as
-    payments lock one: a payment waits for the chunk, and then allocates to its new bills; or the
-    chunk waits for the payment, and then sees its credit. SQLite has one writer at a time."""
-    if connection.vendor != "postgresql":
-        return
-    params: Params = {"kind": AccountKind.HOUSEHOLD}
-    houses = _chunk_houses(scheme_ids, params, "JOIN billing_account a ON a.house_id = h.id")
-    cursor.execute(
-        f"SELECT COUNT(*) FROM (SELECT a.id {houses} AND a.kind = %(kind)s "
-        "AND a.closed_on IS NULL ORDER BY a.id FOR UPDATE OF a) locked",
-        params,
-    )
-    cursor.fetchone()
-
-
 def insert_bills(
     cursor: CursorWrapper,
     *,
-    scheme_ids: Sequence[int],
-    trial_scheme_ids: Sequence[int],
+    chunk: Chunk,
     period: datetime.date,
     run_id: int,
     now: datetime.datetime,
@@ -121,13 +117,9 @@ def insert_bills(
         "unsold": HouseStatus.UNSOLD,
         "household": AccountKind.HOUSEHOLD,
     }
-    houses = _chunk_houses(
-        scheme_ids,
-        params,
-        "JOIN billing_account a ON a.house_id = h.id AND a.kind = %(household)s "
-        "AND a.closed_on IS NULL",
-    )
-    trial = f"s.id IN {_in('trial', trial_scheme_ids, params)}" if trial_scheme_ids else "FALSE"
+    houses = _chunk_houses(chunk, params)
+    trial_ids = chunk.trial_scheme_ids
+    trial = f"s.id IN {_in('trial', trial_ids, params)}" if trial_ids else "FALSE"
     annual = _fen("s.rate")
     list_fen = (
         f"CASE WHEN s.basis = %(per_area)s THEN ({_fen('h.area')} * {annual} + 50) / 100 "
@@ -141,7 +133,11 @@ def insert_bills(
         "q.company_id, q.scheme_id, %(run)s, %(period)s, q.list_fen / 100.0, "
         "CASE WHEN q.trial THEN 0 ELSE (q.list_fen * q.percent + 50) / 100 END / 100.0, "
         "0, q.trial, q.status, %(now)s "
-        "FROM (SELECT h.id AS house_id, a.id AS account_id, h.compound_id, s.district_id, "
+        # The open account, looked up house by house through the partial unique index whatever
+        # the (possibly stale) statistics of a table the run has just filled.
+        "FROM (SELECT h.id AS house_id, (SELECT a.id FROM billing_account a "
+        "WHERE a.house_id = h.id AND a.kind = %(household)s AND a.closed_on IS NULL) "
+        "AS account_id, h.compound_id, s.district_id, "
         "h.street_id, s.company_id, s.id AS scheme_id, h.status, "
         f"{list_fen} AS list_fen, {trial} AS trial, "
         "CASE h.status WHEN %(vacant)s THEN s.vacant_percent "
@@ -151,6 +147,22 @@ def insert_bills(
         params,
     )
     return cursor.rowcount
+
+
+def lock_new_bills_accounts(cursor: CursorWrapper, *, run_id: int, after_bill: int) -> None:
+    """Lock the accounts of this run's new bills, in id order (so two runs never deadlock), as a
+    payment locks its account: a payment waits for the chunk and then allocates to its new
+    bills, or the chunk waits for the payment and then sees its credit. (SQLite has one writer
+    at a time.)"""
+    if connection.vendor != "postgresql":
+        return
+    cursor.execute(
+        "SELECT COUNT(*) FROM (SELECT a.id FROM billing_account a WHERE a.id IN "
+        "(SELECT b.account_id FROM billing_bill b WHERE b.id > %(after)s AND b.run_id = %(run)s) "
+        "ORDER BY a.id FOR UPDATE) locked",
+        {"after": after_bill, "run": run_id},
+    )
+    cursor.fetchone()
 
 
 def insert_charges(

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
@@ -39,13 +40,19 @@ CHUNK_HOUSES = 50_000
 CHUNK_COMPOUNDS = 1_000
 
 
+# Why a compound in a run's scope is not billed.
+NO_COMPANY = gettext_lazy("no property company")
+NO_SCHEME = gettext_lazy("no posted fee scheme in force")
+OTHER_COMPANY = gettext_lazy("the scheme in force is another company's")
+
+
 @dataclass(frozen=True)
 class PlannedCompound:
     compound_id: int
     houses: int
     scheme: FeeScheme | None
-    # Why the compound is not billed ("" when it is).
-    skipped: str = ""
+    # Why the compound is not billed (empty when it is).
+    skipped: Any = ""
 
 
 @dataclass(frozen=True)
@@ -105,13 +112,13 @@ def plan_run(run: BillingRun) -> Plan:
     skipped: list[PlannedCompound] = []
     for compound_id, company_id, scheme_id, count in rows:
         scheme = schemes.get(scheme_id)
-        reason = ""
+        reason: Any = ""
         if company_id is None:
-            reason = "no property company"
+            reason = NO_COMPANY
         elif scheme is None:
-            reason = "no posted fee scheme in force"
+            reason = NO_SCHEME
         elif scheme.company_id != company_id:
-            reason = "the scheme in force is another company's"
+            reason = OTHER_COMPANY
         planned = PlannedCompound(compound_id, count or 0, scheme, reason)
         (skipped if reason else billed).append(planned)
     return Plan(billed=billed, skipped=skipped)
@@ -343,29 +350,31 @@ def execute_run(
 def bill_chunk(*, run: BillingRun, chunk: list[PlannedCompound]) -> None:
     """Bill one chunk of compounds in one transaction, and count it in the run's progress."""
     schemes = [p.scheme for p in chunk if p.scheme is not None]
-    scheme_ids = [scheme.pk for scheme in schemes]
-    trial_ids = [
-        scheme.pk
-        for scheme in schemes
-        if calc.months_between(scheme.effective_from, run.period) < scheme.trial_months
-    ]
+    part = sql.Chunk(
+        compound_ids=[p.compound_id for p in chunk],
+        scheme_ids=[scheme.pk for scheme in schemes],
+        trial_scheme_ids=[
+            scheme.pk
+            for scheme in schemes
+            if calc.months_between(scheme.effective_from, run.period) < scheme.trial_months
+        ],
+    )
     now = timezone.now()
     with transaction.atomic():
         # The run's row lock: one transaction at a time bills for this run (a redelivered task
         # and the first delivery, say), which the "rows above the last id" reads rely on.
         BillingRun.objects.select_for_update().filter(pk=run.pk).values_list("pk").get()
         with connection.cursor() as cursor:
-            sql.open_accounts(cursor, scheme_ids=scheme_ids, on=run.period)
-            sql.lock_accounts(cursor, scheme_ids=scheme_ids)
+            sql.open_accounts(cursor, chunk=part, on=run.period)
             after_bill = sql.max_id(cursor, "billing_bill")
             sql.insert_bills(
                 cursor,
-                scheme_ids=scheme_ids,
-                trial_scheme_ids=trial_ids,
+                chunk=part,
                 period=run.period,
                 run_id=run.pk,
                 now=now,
             )
+            sql.lock_new_bills_accounts(cursor, run_id=run.pk, after_bill=after_bill)
             after_entry = sql.max_id(cursor, "billing_journalentry")
             sql.insert_charges(
                 cursor,

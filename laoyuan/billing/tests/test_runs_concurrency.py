@@ -12,15 +12,23 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.models import Count
 
 from laoyuan import celery_app
 from laoyuan.accounts.enums import Role
 from laoyuan.billing import checks, tasks
-from laoyuan.billing.enums import EntryKind, RunStatus
+from laoyuan.billing.enums import AccountKind, EntryKind, RunStatus
 from laoyuan.billing.models import Bill, BillingRun, JournalEntry
 from laoyuan.billing.services import runs
+from laoyuan.billing.services.ledger import (
+    Line,
+    company_account,
+    household_account,
+    lock_account,
+    post_entry,
+    unallocated_credit,
+)
 from laoyuan.billing.tests.factories import posted_scheme
 from laoyuan.factories import BuildingFactory, CompoundFactory, HouseFactory
 from laoyuan.places.enums import ManagementMode
@@ -92,6 +100,48 @@ def test_two_concurrent_runs_make_one_bill_per_house(cast, monkeypatch):
     charges = JournalEntry.objects.filter(kind=EntryKind.CHARGE)
     assert charges.count() == billed
     assert not charges.values("bill").annotate(n=Count("pk")).filter(n__gt=1)
+    assert checks.first_discrepancy() is None
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_waits_for_a_payment_in_progress_and_applies_its_credit(cast):
+    posted_scheme(cast.a.compound)
+    account = household_account(cast.a.house)
+    cash = company_account(cast.a.company, AccountKind.CASH)
+    locked, run_started = threading.Event(), threading.Event()
+
+    def payment() -> None:  # as take_payment does: lock the account, post, commit
+        try:
+            with transaction.atomic():
+                lock_account(account.pk)
+                locked.set()
+                run_started.wait(10)
+                time.sleep(1)  # the run reaches the account lock meanwhile, and waits
+                post_entry(
+                    kind=EntryKind.PAYMENT,
+                    lines=[Line(cash, Decimal("100.00")), Line(account, Decimal("-100.00"))],
+                    district_id=account.district_id,
+                    house_id=cast.a.house.pk,
+                )
+        finally:
+            connections.close_all()
+
+    payer = threading.Thread(target=payment)
+    payer.start()
+    locked.wait(10)
+    created = runs.create_run(
+        period=JAN,
+        scope=runs.RunScope(district=cast.district, compound=cast.a.compound),
+        actor=None,
+    )
+    run_started.set()
+    done = runs.execute_run(run_id=created.pk)
+    payer.join(30)
+    assert done.status == RunStatus.DONE
+    bill = Bill.objects.get(house=cast.a.house, period=JAN)
+    assert (bill.amount, bill.paid) == (Decimal("43.20"), Decimal("43.20"))
+    assert unallocated_credit(account) == Decimal("56.80")
     assert checks.first_discrepancy() is None
 
 
