@@ -4,6 +4,7 @@ Serializers only shape data: every queryset they read is built (and scoped) by `
 or ``accounts.scoping`` in the views.
 """
 
+import datetime
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from laoyuan.dashboard.queries import ARREARS_BUCKETS, MONTH_PATTERN, parse_month
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, House, ManagementPeriod
@@ -46,6 +48,39 @@ class BoolParam(serializers.Field):
 
     def to_representation(self, value: Any) -> bool:
         return bool(value)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": MONTH_PATTERN, "example": "2025-03", "description": "YYYY-MM"}
+)
+class PeriodField(serializers.Field):
+    """A billing month: ``YYYY-MM`` in and out, the first of the month inside. With
+    ``allow_blank``, an empty string means "not given" (as ``?period=`` in a query string)."""
+
+    default_error_messages = {"invalid": _("Enter a month as YYYY-MM, for example 2025-03.")}
+
+    def __init__(self, *, allow_blank: bool = False, **kwargs: Any) -> None:
+        self.allow_blank = allow_blank
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if self.allow_blank and data == "":
+            return None
+        return super().run_validation(data)
+
+    def to_internal_value(self, data: Any) -> datetime.date:
+        try:
+            return parse_month(data if isinstance(data, str) else "")
+        except ValueError:
+            self.fail("invalid")
+
+    def to_representation(self, value: datetime.date) -> str:
+        return f"{value:%Y-%m}"
+
+
+def money(**kwargs: Any) -> serializers.DecimalField:
+    """A read-only amount in yuan, rendered as a string with two decimals ("43.20")."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, **kwargs)
 
 
 class CompoundFilterSerializer(serializers.Serializer):
@@ -191,6 +226,41 @@ ByModeSerializer = type(
 )
 
 
+class OverviewFilterSerializer(serializers.Serializer):
+    period = PeriodField(
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "The month of the collection and arrears figures, YYYY-MM. Default: the latest "
+            "month billed in the caller's scope."
+        ),
+    )
+
+
+class CollectionSerializer(serializers.Serializer):
+    period = PeriodField(
+        allow_null=True, help_text=_("The month, YYYY-MM; null when nothing has been billed.")
+    )
+    billed = money(help_text=_("Sum of the month's bills, trial months left out."))
+    paid = money(help_text=_("Paid towards those bills."))
+    rate = serializers.CharField(
+        allow_null=True,
+        help_text=_('paid ÷ billed with four decimals ("0.8750"); null when nothing billed.'),
+    )
+
+
+class ArrearsBucketSerializer(serializers.Serializer):
+    households = serializers.IntegerField(help_text=_("Households with arrears of this age."))
+    amount = money(help_text=_("What they owe from bills of this age."))
+
+
+ArrearsByAgeSerializer = type(
+    "ArrearsByAgeSerializer",
+    (serializers.Serializer,),
+    {bucket: ArrearsBucketSerializer() for bucket in ARREARS_BUCKETS},
+)
+
+
 class OverviewSerializer(serializers.Serializer):
     compounds = serializers.IntegerField()
     area_m2 = serializers.FloatField(help_text=_("Sum of the houses' floor areas, m²."))
@@ -203,6 +273,15 @@ class OverviewSerializer(serializers.Serializer):
     agency_branches = serializers.IntegerField()
     cadres = serializers.IntegerField()
     by_street = StreetFiguresSerializer(many=True)
+    collection = CollectionSerializer(
+        help_text=_("Collection for the month: paid ÷ billed over its non-trial bills.")
+    )
+    arrears_by_age = ArrearsByAgeSerializer(
+        help_text=_(
+            "Unpaid bills up to the month, by months overdue (1-3, 4-6, 7-12, 13+); the month "
+            "itself is not overdue."
+        )
+    )
 
 
 # --- Tokens and errors ------------------------------------------------------------------------

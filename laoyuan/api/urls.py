@@ -2,17 +2,26 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from laoyuan.api import views
+from laoyuan.api import billing, views
 
 app_name = "api"
 
 router = SimpleRouter()
 router.register("compounds", views.CompoundViewSet, basename="compound")
 router.register("houses", views.HouseViewSet, basename="house")
+router.register("fee-schemes", billing.FeeSchemeViewSet, basename="fee-scheme")
+router.register("billing-runs", billing.BillingRunViewSet, basename="billing-run")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="token"),
     path("overview/", views.OverviewView.as_view(), name="overview"),
+    re_path(
+        r"^houses/(?P<pk>[0-9]{1,18})/account/$",
+        billing.HouseAccountView.as_view(),
+        name="house-account",
+    ),
+    path("payments/", billing.PaymentView.as_view(), name="payments"),
+    path("receipts/<str:number>/", billing.ReceiptView.as_view(), name="receipt"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(), name="docs"),
     path("", include(router.urls)),

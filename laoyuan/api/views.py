@@ -37,11 +37,12 @@ NOT_FOUND = OpenApiResponse(
 )
 ID = OpenApiParameter("id", int, OpenApiParameter.PATH)
 BAD_REQUEST = OpenApiResponse(
-    s.ValidationErrorSerializer, description="Invalid parameters, with messages by field."
+    s.ValidationErrorSerializer, description="Invalid input or a refusal, with messages by field."
 )
 
 
-def _validated(serializer_class: type[BaseSerializer], params: Any) -> dict[str, Any]:
+def validated(serializer_class: type[BaseSerializer], params: Any) -> dict[str, Any]:
+    """The parameters or body as ``serializer_class`` reads them; invalid input is a 400."""
     serializer = serializer_class(data=params)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
@@ -137,7 +138,7 @@ class CompoundViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # The page quietly ignores a malformed filter; an API client is told which one it was.
-        _validated(s.CompoundFilterSerializer, request.query_params)
+        validated(s.CompoundFilterSerializer, request.query_params)
         return super().list(request, *args, **kwargs)
 
 
@@ -168,19 +169,22 @@ class HouseViewSet(viewsets.ReadOnlyModelViewSet):
         return get_scoped_or_404(queryset, self.request.user, pk=self.kwargs["pk"])
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _validated(s.HouseFilterSerializer, request.query_params)
+        validated(s.HouseFilterSerializer, request.query_params)
         return super().list(request, *args, **kwargs)
 
 
 class OverviewView(APIView):
-    """The registry figures of the caller's scope, the same numbers the pages show."""
+    """The figures of the caller's scope, the same numbers the pages and ``manage.py overview``
+    show: the registry, and collection and arrears by age for a month."""
 
     @extend_schema(
         operation_id="overview_retrieve",
-        responses={200: s.OverviewSerializer, 401: UNAUTHENTICATED},
+        parameters=[s.OverviewFilterSerializer],
+        responses={200: s.OverviewSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED},
     )
     def get(self, request: Request) -> Response:
-        return Response(overview(user=request.user))
+        params = validated(s.OverviewFilterSerializer, request.query_params)
+        return Response(overview(user=request.user, period=params.get("period")))
 
 
 class DocsView(SpectacularSwaggerSplitView):

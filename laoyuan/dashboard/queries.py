@@ -1,16 +1,31 @@
 """The district figures, scoped to a user. The overview command, the API and the pages all read
 them from ``overview`` so the same scope shows the same numbers everywhere."""
 
+import datetime
+import re
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
 
 from laoyuan.accounts.scoping import scoped
+from laoyuan.billing.models import ZERO
+from laoyuan.billing.queries import (
+    ARREARS_BUCKETS,
+    CollectionRow,
+    arrears_by_age,
+    collection,
+    collection_total,
+    latest_billed_period,
+)
+from laoyuan.core.money import to_fen
 from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, Street
+
+# A month as the command line and the API accept it: YYYY-MM.
+MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 
 
 def _number(value: Decimal | None) -> float:
@@ -18,13 +33,72 @@ def _number(value: Decimal | None) -> float:
     return float(round(value or Decimal(0), 2))
 
 
-def overview(
-    *, user: Any, street_id: int | None = None, community_id: int | None = None
+def _money(value: Decimal | int) -> str:
+    """Money leaves as a string with two decimals, as everywhere in the API."""
+    return f"{to_fen(value):.2f}"
+
+
+def parse_month(text: str) -> datetime.date:
+    """``YYYY-MM`` → the first of that month; ValueError for anything else."""
+    if not re.fullmatch(MONTH_PATTERN, text):
+        raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
+    return datetime.date(int(text[:4]), int(text[5:]), 1)
+
+
+def _street_collection(*, user: Any, month: datetime.date, street_id: int) -> CollectionRow:
+    rows = collection(user=user, period=month, by="street")
+    return next(
+        (row for row in rows if row.key == street_id), CollectionRow(month, "", ZERO, ZERO, None)
+    )
+
+
+def billing_figures(
+    *, user: Any, period: datetime.date | None = None, street_id: int | None = None
 ) -> dict[str, Any]:
-    """The registry figures of the user's scope (keys documented in README, 'overview').
+    """Collection and arrears by age for ``period``'s month (default: the latest month billed in
+    the user's scope), as ``billing.queries`` reckons them for the user, in the overview's JSON
+    shape: money as strings with two decimals, the rate (paid ÷ billed) with four, or None when
+    nothing was billed. With nothing billed at all, the period is None too. ``street_id``
+    narrows both to one street of that scope."""
+    month = period.replace(day=1) if period is not None else latest_billed_period(user)
+    if month is None:
+        total = CollectionRow(None, "", ZERO, ZERO, None)
+        ages: dict[str, dict[str, Any]] = {
+            bucket: {"households": 0, "amount": ZERO} for bucket in ARREARS_BUCKETS
+        }
+    else:
+        if street_id is None:
+            total = collection_total(user=user, period=month)
+        else:
+            total = _street_collection(user=user, month=month, street_id=street_id)
+        ages = arrears_by_age(user=user, as_of=month, street_id=street_id)
+    return {
+        "collection": {
+            "period": None if month is None else f"{month:%Y-%m}",
+            "billed": _money(total.billed),
+            "paid": _money(total.paid),
+            "rate": None if total.rate is None else f"{total.rate:.4f}",
+        },
+        "arrears_by_age": {
+            bucket: {"households": row["households"], "amount": _money(row["amount"])}
+            for bucket, row in ages.items()
+        },
+    }
+
+
+def overview(
+    *,
+    user: Any,
+    street_id: int | None = None,
+    community_id: int | None = None,
+    period: datetime.date | None = None,
+) -> dict[str, Any]:
+    """The registry figures of the user's scope (keys documented in README, 'overview'), with
+    ``collection`` and ``arrears_by_age`` of ``period`` (see ``billing_figures``).
 
     ``street_id`` and ``community_id`` narrow the figures to one street or community inside that
-    scope (the street and community pages); they never widen it.
+    scope (the street and community pages); they never widen it. Narrowed to a community, the
+    two billing figures are None: ``billing.queries`` reckons them by street and compound.
     """
     compounds = scoped(Compound.objects.all(), user)
     if street_id is not None:
@@ -92,4 +166,9 @@ def overview(
             }
             for street_id, b in sorted(per_street.items(), key=lambda kv: streets[kv[0]].code)
         ],
+        **(
+            {"collection": None, "arrears_by_age": None}
+            if community_id is not None
+            else billing_figures(user=user, period=period, street_id=street_id)
+        ),
     }

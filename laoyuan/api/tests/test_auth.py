@@ -16,6 +16,11 @@ PROTECTED = [
     "/api/v1/houses/",
     "/api/v1/houses/1/",
     "/api/v1/overview/",
+    "/api/v1/fee-schemes/",
+    "/api/v1/billing-runs/",
+    "/api/v1/billing-runs/1/",
+    "/api/v1/houses/1/account/",
+    "/api/v1/receipts/P001-00000001/",
 ]
 
 

@@ -22,11 +22,18 @@ def test_docs_page_renders_the_api_without_csp_errors(browser_page: Any, live_se
 
     assert page.locator(".opblock-summary-path").all_inner_texts() == [
         "/api/v1/auth/token/",
+        "/api/v1/billing-runs/",
+        "/api/v1/billing-runs/",
+        "/api/v1/billing-runs/{id}/",
         "/api/v1/compounds/",
         "/api/v1/compounds/{id}/",
+        "/api/v1/fee-schemes/",
         "/api/v1/houses/",
         "/api/v1/houses/{id}/",
+        "/api/v1/houses/{id}/account/",
         "/api/v1/overview/",
+        "/api/v1/payments/",
+        "/api/v1/receipts/{number}/",
     ]
     # A blocked inline script or style shows up here as a console error.
     assert messages == []

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from laoyuan.api.tests.conftest import ROLES
 from laoyuan.dashboard.queries import overview
+from laoyuan.dashboard.tests.billing import JAN, two_billed_months
 from laoyuan.factories import Cast
 
 Client = Callable[[str], APIClient]
@@ -66,3 +67,66 @@ def test_overview_of_the_outsider_never_includes_street_a(cast: Cast, as_role: C
     assert [row["code"] for row in body["by_street"]] == [cast.b.street.code]
     assert body["households"] == 3
     assert "甲" not in response.content.decode()
+
+
+def test_overview_collection_and_arrears_default_to_the_latest_billed_month(
+    cast: Cast, as_role: Client
+) -> None:
+    two_billed_months(cast)
+
+    body = as_role("company").get("/api/v1/overview/").json()
+
+    assert body["collection"] == {
+        "period": "2026-02",
+        "billed": "73.20",
+        "paid": "6.80",
+        "rate": "0.0929",
+    }
+    assert body["arrears_by_age"] == {
+        "1-3": {"households": 1, "amount": "30.00"},
+        "4-6": {"households": 0, "amount": "0.00"},
+        "7-12": {"households": 0, "amount": "0.00"},
+        "13+": {"households": 0, "amount": "0.00"},
+    }
+
+
+def test_overview_of_a_given_period_matches_the_command(cast: Cast, as_role: Client) -> None:
+    two_billed_months(cast)
+
+    response = as_role("street").get("/api/v1/overview/", {"period": "2026-01"})
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body == json.loads(json.dumps(overview(user=cast.users["street"], period=JAN)))
+    assert body["collection"] == {
+        "period": "2026-01",
+        "billed": "73.20",
+        "paid": "43.20",
+        "rate": "0.5902",
+    }
+    assert as_role("street").get("/api/v1/overview/", {"period": ""}).json() == json.loads(
+        json.dumps(overview(user=cast.users["street"]))
+    )
+
+
+@pytest.mark.parametrize("role", ["outsider", "grid", "inspector"])
+def test_overview_collection_of_roles_without_collection_figures(
+    cast: Cast, as_role: Client, role: str
+) -> None:
+    two_billed_months(cast)
+
+    body = as_role(role).get("/api/v1/overview/").json()
+
+    assert body["collection"] == {"period": None, "billed": "0.00", "paid": "0.00", "rate": None}
+    assert {row["households"] for row in body["arrears_by_age"].values()} == {0}
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-1", "26-01", "2026-01-01", "x"])
+def test_overview_bad_period_is_400(cast: Cast, as_role: Client, period: str) -> None:
+    response = as_role("street").get("/api/v1/overview/", {"period": period})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input.",
+        "errors": {"period": ["Enter a month as YYYY-MM, for example 2025-03."]},
+    }

@@ -13,6 +13,12 @@ PATHS = {
     "/api/v1/houses/": {"get"},
     "/api/v1/houses/{id}/": {"get"},
     "/api/v1/overview/": {"get"},
+    "/api/v1/fee-schemes/": {"get"},
+    "/api/v1/billing-runs/": {"get", "post"},
+    "/api/v1/billing-runs/{id}/": {"get"},
+    "/api/v1/houses/{id}/account/": {"get"},
+    "/api/v1/payments/": {"post"},
+    "/api/v1/receipts/{number}/": {"get"},
 }
 
 

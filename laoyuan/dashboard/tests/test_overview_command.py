@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from laoyuan.accounts.enums import Role
 from laoyuan.dashboard.management.commands.overview import whole_district_viewer
 from laoyuan.dashboard.queries import overview
+from laoyuan.dashboard.tests.billing import JAN, two_billed_months
 from laoyuan.factories import Cast
 
 
@@ -91,3 +92,56 @@ def test_overview_command_on_an_empty_registry_prints_zeros() -> None:
     assert figures["compounds"] == 0
     assert figures["area_m2"] == 0.0
     assert figures["by_street"] == []
+
+
+def test_overview_command_collection_defaults_to_the_latest_billed_month(cast: Cast) -> None:
+    two_billed_months(cast)
+
+    figures = run_json("--as", cast.users[Role.STREET].username)
+
+    assert figures["collection"] == {
+        "period": "2026-02",
+        "billed": "73.20",
+        "paid": "6.80",
+        "rate": "0.0929",
+    }
+    assert figures["arrears_by_age"]["1-3"] == {"households": 1, "amount": "30.00"}
+
+
+def test_overview_command_with_a_period(cast: Cast) -> None:
+    two_billed_months(cast)
+
+    figures = run_json("--period", "2026-01")
+
+    assert figures == json.loads(json.dumps(overview(user=whole_district_viewer(), period=JAN)))
+    assert figures["collection"] == {
+        "period": "2026-01",
+        "billed": "73.20",
+        "paid": "43.20",
+        "rate": "0.5902",
+    }
+    assert [row["households"] for row in figures["arrears_by_age"].values()] == [0, 0, 0, 0]
+
+
+@pytest.mark.parametrize("period", ["2026-13", "2026-1", "202601", "Jan 2026", ""])
+def test_overview_command_bad_period_is_an_error(cast: Cast, period: str) -> None:
+    with pytest.raises(CommandError, match=r"^--period: .* is not a month in the form YYYY-MM\.$"):
+        run("--json", "--period", period)
+
+
+def test_overview_command_table_shows_collection_and_arrears(cast: Cast) -> None:
+    two_billed_months(cast)
+
+    lines = run().splitlines()
+
+    assert "collection 2026-02: billed 73.20, paid 6.80, rate 9.29%" in lines
+    assert f"{'1-3':<18}{1:>12}{'30.00':>16}" in lines
+    assert run("--as", cast.users["outsider"].username).splitlines()[-7:] == [
+        "collection (nothing billed): billed 0.00, paid 0.00, rate -",
+        "",
+        f"{'months overdue':<18}{'households':>12}{'amount':>16}",
+        f"{'1-3':<18}{0:>12}{'0.00':>16}",
+        f"{'4-6':<18}{0:>12}{'0.00':>16}",
+        f"{'7-12':<18}{0:>12}{'0.00':>16}",
+        f"{'13+':<18}{0:>12}{'0.00':>16}",
+    ]

@@ -1,13 +1,15 @@
-"""``python manage.py overview [--json] [--as USERNAME]``: the district figures, as the pages and
-the API show them (``dashboard.queries.overview``), for the whole district or one user's scope."""
+"""``python manage.py overview [--json] [--as USERNAME] [--period YYYY-MM]``: the district
+figures, as the pages and the API show them (``dashboard.queries.overview``), for the whole
+district or one user's scope; collection and arrears for the month (default: the latest billed)."""
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from laoyuan.accounts.models import User
-from laoyuan.dashboard.queries import overview
+from laoyuan.dashboard.queries import overview, parse_month
 
 
 def whole_district_viewer() -> User:
@@ -52,6 +54,18 @@ def render_table(figures: dict[str, Any]) -> str:
             f"{name}{row['code']:<12}{row['compounds']:>10,}"
             f"{_area(row['area_m2']):>16}{row['households']:>12,}"
         )
+    collection = figures["collection"]
+    rate = collection["rate"]
+    lines += [
+        "",
+        f"collection {collection['period'] or '(nothing billed)'}: "
+        f"billed {collection['billed']}, paid {collection['paid']}, "
+        f"rate {'-' if rate is None else f'{Decimal(rate) * 100:.2f}%'}",
+        "",
+        f"{'months overdue':<18}{'households':>12}{'amount':>16}",
+    ]
+    for bucket, row in figures["arrears_by_age"].items():
+        lines.append(f"{bucket:<18}{row['households']:>12,}{row['amount']:>16}")
     return "\n".join(lines)
 
 
@@ -63,6 +77,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--as", dest="username", metavar="USERNAME", help="only what this user may see"
         )
+        parser.add_argument(
+            "--period",
+            metavar="YYYY-MM",
+            help="month of the collection and arrears figures (default: the latest billed)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         username = options["username"]
@@ -73,7 +92,13 @@ class Command(BaseCommand):
             if found is None:
                 raise CommandError(f"No user named {username!r}.")
             viewer = found
-        figures = overview(user=viewer)
+        period = None
+        if options["period"] is not None:
+            try:
+                period = parse_month(options["period"])
+            except ValueError as exc:
+                raise CommandError(f"--period: {exc}.") from None
+        figures = overview(user=viewer, period=period)
         if options["json"]:
             self.stdout.write(json.dumps(figures, ensure_ascii=False, indent=2))
         else:
