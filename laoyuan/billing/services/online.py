@@ -105,6 +105,11 @@ def get_provider() -> PaymentProvider:
     raise ImproperlyConfigured(f"No online payment provider {name!r} is available.")
 
 
+def online_enabled() -> bool:
+    """Whether a provider is configured (pages hide the Pay online button when not)."""
+    return bool(settings.ONLINE_PAYMENT_PROVIDER)
+
+
 def pay_url(order: OnlineOrder) -> str:
     """Where the payer goes to pay ``order`` (the provider's page)."""
     return get_provider().create_order(order)
@@ -120,19 +125,27 @@ def create_online_order(*, house: House, amount: Decimal, actor: Any) -> OnlineO
     more than 0.00, in fen, and no further ahead than the prepayment ceiling (art. 42)."""
     if not reaches_house(actor, house, PAYING_ROLES):
         raise PermissionDenied
+    if not online_enabled():
+        raise ValidationError(_("Online payment is not available; please pay at the desk."))
     company = house.compound.company
     if company is None:
         raise ValidationError({"house": _("No property company serves this house.")})
-    if isinstance(amount, float) or to_fen(amount) != amount or amount <= ZERO:
+    if (
+        not isinstance(amount, Decimal)
+        or not amount.is_finite()
+        or to_fen(amount) != amount
+        or amount <= ZERO
+    ):
         raise ValidationError({"amount": _("Enter an amount above 0.00 in yuan and fen.")})
     ceiling = payment_ceiling(house)
     if amount > ceiling:
         raise ValidationError(
             {
                 "amount": _(
-                    "At most %(ceiling)s can be paid now: what is owed and 12 months ahead."
+                    "At most %(maximum)s may be paid now: what is owed plus 12 months ahead "
+                    "(Zhengzhou regulation art. 42)."
                 )
-                % {"ceiling": ceiling}
+                % {"maximum": f"{ceiling:,.2f}"}
             }
         )
     provider = get_provider()

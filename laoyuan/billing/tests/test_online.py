@@ -182,13 +182,25 @@ def test_company_staff_may_start_an_online_payment(owing):
         ("-5.00", "Enter an amount above 0.00 in yuan and fen."),
         ("1.005", "Enter an amount above 0.00 in yuan and fen."),
         # 86.40 owed plus 12 months of 43.20.
-        ("604.81", "At most 604.80 can be paid now: what is owed and 12 months ahead."),
+        (
+            "604.81",
+            "At most 604.80 may be paid now: what is owed plus 12 months ahead (Zhengzhou "
+            "regulation art. 42).",
+        ),
     ],
 )
 def test_an_order_beyond_the_rules_is_refused(owing, amount, message):
     with translation.override("en"), pytest.raises(ValidationError) as refused:
         order_for(owing, amount)
     assert refused.value.message_dict == {"amount": [message]}
+    assert OnlineOrder.objects.count() == 0
+
+
+def test_no_order_without_a_provider(owing, settings):
+    settings.ONLINE_PAYMENT_PROVIDER = ""
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        order_for(owing, "10.00")
+    assert refused.value.messages == ["Online payment is not available; please pay at the desk."]
     assert OnlineOrder.objects.count() == 0
 
 
