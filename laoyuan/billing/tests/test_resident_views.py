@@ -9,11 +9,13 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from laoyuan.accounts.enums import Role
 from laoyuan.billing import checks
 from laoyuan.billing.enums import Channel, OnlineOrderStatus
 from laoyuan.billing.models import JournalEntry, OnlineOrder, Payment, Receipt
+from laoyuan.billing.services.accounts import settle_account
 from laoyuan.billing.services.ledger import balance, household_account
 from laoyuan.billing.services.online import SIGNATURE_HEADER, simulate_payment
 from laoyuan.billing.services.payments import take_payment
@@ -152,6 +154,19 @@ def test_another_resident_sees_nothing_of_house_a(owing: Cast) -> None:
     assert OnlineOrder.objects.count() == 0
 
 
+def test_an_earlier_partys_receipts_are_not_the_new_households(owing: Cast) -> None:
+    receipt = pay_cash(owing, "43.20", "CASH-1")
+    settle_account(
+        house=owing.a.house, holder=None, on=timezone.localdate(), actor=owing.users[Role.COMPANY]
+    )
+    client = resident(owing)
+
+    assert client.get(reverse("billing:resident_receipt", args=[receipt.number])).status_code == 404
+    html = client.get(BILLS_URL).content.decode()
+    assert "No payments yet." in html
+    assert "No bills yet." in html
+
+
 def test_resident_pages_ask_anonymous_to_sign_in(owing: Cast) -> None:
     client = anonymous()
     for url in (BILLS_URL, pay_url(owing), "/billing/online/simulator/SIM-x/"):
@@ -208,14 +223,22 @@ def test_pay_page_offers_what_is_owed_and_names_the_ceiling(owing: Cast) -> None
     assert "You may pay up to 604.80 yuan now" in html
 
 
+def test_pay_page_without_a_scheme_offers_nothing_to_pay(cast: Cast) -> None:
+    html = resident(cast).get(pay_url(cast)).content.decode()
+    assert "There is nothing to pay now" in html
+    assert 'name="amount"' not in html
+
+
 def test_pay_beyond_the_ceiling_is_refused_and_writes_nothing(owing: Cast) -> None:
     response = resident(owing).post(pay_url(owing), {"amount": "604.81"})
 
     assert response.status_code == 200
-    assert (
-        "At most 604.80 can be paid now: what is owed and 12 months ahead."
-        in response.content.decode()
-    )
+    # The refusal names the maximum and the rule, on the amount field.
+    html = response.content.decode()
+    error = re.search(r'<div class="invalid-feedback" id="amount-error">([^<]+)</div>', html)
+    assert error is not None
+    assert error.group(1).startswith("At most 604.80 ")
+    assert "12 months ahead" in error.group(1)
     assert OnlineOrder.objects.count() == 0
     nothing_paid(owing)
 

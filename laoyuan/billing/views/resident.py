@@ -160,11 +160,12 @@ def resident_simulator(request: HttpRequest, order: str) -> HttpResponse:
 @require_GET
 def resident_receipt(request: HttpRequest, number: str) -> HttpResponse:
     """Step 3, and any receipt later: line by line, printable."""
-    receipt = _own(
-        Receipt.objects.select_related("company", "house__building", "house__compound", "payment"),
-        request.user,
-        number=number,
+    # Only the current party's receipts: after a change of owner or occupant (the account is
+    # settled and closed) the earlier party's payments are not the new household's to read.
+    receipts = Receipt.objects.filter(payment__account__closed_on__isnull=True).select_related(
+        "company", "house__building", "house__compound", "payment"
     )
+    receipt = _own(receipts, request.user, number=number)
     return render(
         request,
         "billing/resident/receipt.html",
