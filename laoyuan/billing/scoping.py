@@ -31,14 +31,26 @@ def household_money_q(scope: Scope) -> Q:
 
 
 def office_q(scope: Scope) -> Q:
-    """Rows of a company's office work (runs, day closes): the company itself, its street, and
-    the district."""
+    """Billing runs: the company itself, the street (its own street's runs, and the runs of the
+    public companies it owns), and the district."""
     if scope.everything:
         return Q()
     return (
         _ids("district_id", scope.district)
         | _ids("street_id", scope.street)
+        | _ids("company__street_id", scope.street)
         | _ids("company_id", scope.company)
+    )
+
+
+def _day_close_q(scope: Scope) -> Q:
+    """A cashier's day closes: the company, the street owning it, its district."""
+    if scope.everything:
+        return Q()
+    return (
+        _ids("company_id", scope.company)
+        | _ids("company__street_id", scope.street)
+        | _ids("company__district_id", scope.district)
     )
 
 
@@ -75,15 +87,7 @@ def register() -> None:
             JournalEntry: _account_q,
             Account: _account_q,
             BillingRun: office_q,
-            DayClose: lambda s: (
-                office_q(s)
-                if s.everything
-                else (
-                    _ids("company_id", s.company)
-                    | _ids("company__street_id", s.street)
-                    | _ids("company__district_id", s.district)
-                )
-            ),
+            DayClose: _day_close_q,
         }
     )
     money_models: tuple[type[Model], ...] = (
