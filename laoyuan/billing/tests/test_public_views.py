@@ -134,6 +134,8 @@ def test_notice_is_the_same_for_a_signed_in_resident(cast: Cast) -> None:
     response = as_user(cast.users[Role.RESIDENT]).get(notice_url(cast))
     assert response.status_code == 200
     assert_public(response)
+    # Their copy shows who is signed in: no shared cache may keep it.
+    assert response["Cache-Control"] == "private, max-age=0"
 
 
 def test_unknown_compound_code_answers_404(cast: Cast) -> None:

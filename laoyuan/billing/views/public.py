@@ -6,13 +6,15 @@ person or shows a phone other than the company's service phone; an unknown code 
 """
 
 from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_cookie
 
@@ -29,8 +31,21 @@ def _compound(code: str) -> Compound:
 
 
 def _public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET only, cacheable by anyone, varying on the language and large-type cookies."""
-    return require_GET(vary_on_cookie(cache_control(public=True, max_age=PUBLIC_MAX_AGE)(view)))
+    """GET only, varying on the language and large-type cookies; cacheable by anyone when read
+    anonymously. A signed-in reader's copy carries their name in the header: private."""
+
+    @require_GET
+    @vary_on_cookie
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True, max_age=0)
+        else:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        return response
+
+    return wrapper
 
 
 @_public
