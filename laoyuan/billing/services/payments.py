@@ -22,7 +22,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -43,14 +43,15 @@ from laoyuan.billing.models import (
 from laoyuan.billing.scoping import CASHIER_ROLES
 from laoyuan.billing.services.ledger import (
     BULK_BATCH,
+    BillRef,
     Draft,
     Line,
     allocate_credit,
     balance,
-    bill_figures,
     company_account,
     credit_lines,
     household_account,
+    insert_objects,
     lock_account,
     post_entries,
     post_entry,
@@ -294,7 +295,25 @@ def _payment_row(
         received_on=received_on,
         received_by=actor if getattr(actor, "pk", None) else None,
         note=note,
+        created_at=timezone.now(),
     )
+
+
+PAYMENT_COLUMNS = [
+    "company_id",
+    "district_id",
+    "street_id",
+    "compound_id",
+    "house_id",
+    "account_id",
+    "amount",
+    "channel",
+    "reference",
+    "received_on",
+    "received_by_id",
+    "note",
+    "created_at",
+]
 
 
 def _payment_draft(payment: Payment, account: Account, clearing: Account) -> Draft:
@@ -451,7 +470,7 @@ class _Household:
     account: Account
     balance: Decimal
     credit: Decimal
-    open_bills: list[tuple[Bill, Decimal]]
+    open_bills: list[tuple[int, Decimal]]  # (bill id, what it still owes), oldest first
 
 
 def _household_accounts(houses: dict[int, House], districts: dict[int, int]) -> dict[int, Account]:
@@ -495,37 +514,31 @@ def _household_accounts(houses: dict[int, House], districts: dict[int, int]) -> 
 
 def _households(accounts: Iterable[Account]) -> dict[int, _Household]:
     """Each account's balance, unallocated credit and open bills (oldest first), by account id,
-    read under the accounts' locks."""
+    read under the accounts' locks. The open bills come with their stored figures (kept equal
+    to their postings by ``refresh_bills``, proven by ``ledger_check``), so the balance is what
+    they still owe plus the unallocated postings, without summing every posting."""
     by_id = {account.pk: account for account in accounts}
-    totals: dict[int, tuple[Decimal, Decimal]] = {}
-    open_bills: dict[int, list[Bill]] = defaultdict(list)
-    ids = sorted(by_id)
-    for chunk in _chunks(ids):
-        rows = (
-            Posting.objects.filter(account_id__in=chunk)
+    loose: dict[int, Decimal] = {}
+    open_bills: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for chunk in _chunks(sorted(by_id)):
+        loose.update(
+            Posting.objects.filter(account_id__in=chunk, bill__isnull=True)
             .values("account_id")
-            .annotate(
-                total=Sum("amount", default=ZERO),
-                loose=Sum("amount", filter=Q(bill__isnull=True), default=ZERO),
-            )
+            .annotate(total=Sum("amount"))
+            .values_list("account_id", "total")
         )
-        totals.update((row["account_id"], (row["total"], row["loose"])) for row in rows)
         bills = (
             Bill.objects.filter(account_id__in=chunk, paid__lt=F("amount"))
-            .only("pk", "account_id", "period")
             .order_by("account_id", "period", "pk")
+            .values_list("pk", "account_id", "amount", "paid")
         )
-        for bill in bills:
-            open_bills[bill.account_id].append(bill)
-    figures: dict[int, tuple[Decimal, Decimal]] = {}
-    bill_ids = [bill.pk for bills in open_bills.values() for bill in bills]
-    for chunk in _chunks(bill_ids):
-        figures.update(bill_figures(chunk))
+        for pk, account_id, amount, paid in bills:
+            open_bills[account_id].append((pk, amount - paid))
     households = {}
     for pk, account in by_id.items():
-        total, loose = totals.get(pk, (ZERO, ZERO))
-        owing = [(bill, figures[bill.pk][0] - figures[bill.pk][1]) for bill in open_bills[pk]]
-        households[pk] = _Household(account, to_fen(total), to_fen(-loose), owing)
+        unallocated = to_fen(loose.get(pk) or ZERO)
+        owing = sum((owing for _bill, owing in open_bills[pk]), ZERO)
+        households[pk] = _Household(account, owing + unallocated, -unallocated, open_bills[pk])
     return households
 
 
@@ -646,14 +659,18 @@ def _allocation_drafts(
             irregular[account.pk] = (account, payment)
             continue
         household.credit += payment.amount
-        lines = credit_lines(account, household.credit, household.open_bills)
+        lines = credit_lines(
+            account,
+            household.credit,
+            ((BillRef(pk, account.pk), owing) for pk, owing in household.open_bills),
+        )
         if not lines:
             continue
         paid = {line.bill.pk: -line.amount for line in lines if line.bill is not None}
         household.open_bills = [
-            (bill, owing - paid.get(bill.pk, ZERO))
-            for bill, owing in household.open_bills
-            if owing - paid.get(bill.pk, ZERO) > ZERO
+            (pk, owing - paid.get(pk, ZERO))
+            for pk, owing in household.open_bills
+            if owing - paid.get(pk, ZERO) > ZERO
         ]
         household.credit -= sum(paid.values(), ZERO)
         touched.update(paid)
@@ -709,9 +726,8 @@ def record_payments(
             note=item.note,
             actor=actor,
         )
-    payments = Payment.objects.bulk_create(
-        [item.payment for item in fresh if item.payment is not None], batch_size=BULK_BATCH
-    )
+    payments = [item.payment for item in fresh if item.payment is not None]
+    insert_objects(payments, PAYMENT_COLUMNS)
     receipts = issue_receipts(company, payments)
     clearing = {
         channel: company_account(company, CHANNEL_ACCOUNT[Channel(channel)])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Sum
+from django.utils import timezone
 
 from laoyuan.billing import calc
 from laoyuan.billing.enums import EntryKind
@@ -24,7 +25,7 @@ from laoyuan.billing.models import (
     Receipt,
     ReceiptCounter,
 )
-from laoyuan.billing.services.ledger import BULK_BATCH
+from laoyuan.billing.services.ledger import insert_objects
 from laoyuan.orgs.models import PropertyCompany
 
 
@@ -52,6 +53,7 @@ def issue_receipts(company: PropertyCompany, payments: Sequence[Payment]) -> lis
     if not payments:
         return []
     first = _take_numbers(company, len(payments))
+    now = timezone.now()
     receipts = [
         Receipt(
             company=company,
@@ -59,10 +61,15 @@ def issue_receipts(company: PropertyCompany, payments: Sequence[Payment]) -> lis
             number=receipt_number(company, first + offset),
             payment=payment,
             house_id=payment.house_id,
+            issued_at=now,
         )
         for offset, payment in enumerate(payments)
     ]
-    return Receipt.objects.bulk_create(receipts, batch_size=BULK_BATCH)
+    insert_objects(receipts, RECEIPT_COLUMNS)
+    return receipts
+
+
+RECEIPT_COLUMNS = ["company_id", "sequence", "number", "payment_id", "house_id", "issued_at"]
 
 
 def issue_receipt(payment: Payment) -> Receipt:
