@@ -33,7 +33,7 @@ from laoyuan.billing.services.payments import take_payment
 from laoyuan.billing.tests.factories import bill, posted_scheme
 from laoyuan.billing.views.desk.receipts import rmb_upper
 from laoyuan.core.models import AuditEvent
-from laoyuan.factories import Cast, HouseFactory, anonymous, as_user, user_with
+from laoyuan.factories import PASSWORD, Cast, HouseFactory, anonymous, as_user, user_with
 
 pytestmark = pytest.mark.django_db
 
@@ -1038,3 +1038,57 @@ def test_runs_list_shows_the_runs_that_billed_the_company(cast: Cast) -> None:
     page = html(as_user(cast.users[Role.COMPANY]).get(url("desk_runs", cast)))
     listed = [int(pk) for pk in re.findall(r'<tr data-run="(\d+)"', page)]
     assert listed == [district.pk, street.pk, compound.pk, own.pk]
+
+
+def test_scheme_propose_by_the_owning_street_for_the_compound_it_runs(cast: Cast) -> None:
+    client = as_user(cast.users[Role.STREET])
+    response = client.post(url("desk_scheme_propose", cast), scheme_form(cast))
+    assert response.status_code == 302
+    scheme = FeeScheme.objects.get()
+    assert (scheme.company_id, scheme.proposed_by) == (cast.a.company.pk, cast.users[Role.STREET])
+
+
+# --- In a browser ------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_cashier_takes_a_payment_and_follows_a_run_in_the_browser(
+    browser_page: Any, live_server: Any, cast: Cast
+) -> None:
+    billed(cast, months=1)
+    page = browser_page
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    house = url("desk_house", cast, cast.a.house.pk)
+    page.goto(f"{live_server.url}/accounts/login/?next={house}")
+    page.fill("input[name=username]", cast.users[Role.COMPANY].username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(f"**{house}")
+    # Cash needs no reference: the field is hidden until another channel is chosen.
+    assert page.locator('[data-field="reference"]').is_hidden()
+    page.select_option("select[name=channel]", "bank")
+    assert page.locator('[data-field="reference"]').is_visible()
+    page.select_option("select[name=channel]", "cash")
+    page.fill("input[name=amount]", "43.20")
+    page.get_by_role("button", name="Take the payment and print the receipt").click()
+    page.wait_for_url("**/receipts/**")
+    assert page.locator("[data-amount]").inner_text() == "43.20"
+    assert page.locator("[data-upper]").inner_text() == "人民币肆拾叁元贰角整"
+    page.screenshot(path="test-artifacts/desk-receipt.png", full_page=True)
+    assert Payment.objects.get().amount == D("43.20")
+
+    # The run page polls its progress (htmx, every 2 s) until the run is done.
+    run = BillingRun.objects.create(
+        period=THIS, district=cast.district, company=cast.a.company, compounds_total=1
+    )
+    page.goto(f"{live_server.url}{url('desk_run', cast, run.pk)}")
+    assert page.locator("#run-progress").get_attribute("data-run-status") == "pending"
+    BillingRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.DONE, compounds_done=1, bills_created=2, amount_created=D("73.20")
+    )
+    page.wait_for_selector('#run-progress[data-run-status="done"]', timeout=10_000)
+    assert page.locator("#run-progress [data-bills]").inner_text() == "2"
+    assert errors == []

@@ -31,13 +31,13 @@ ZERO = Decimal("0.00")
 class Desk:
     """A company's billing desk as one user sees it.
 
-    ``manages``: the company's own staff — they take payments, propose and post schemes, import
-    and close the day. ``runs``: they, and the street office that owns a public company, start
-    billing runs; the street reads everything else."""
+    ``manages``: the company's own staff, who take payments, reverse and refund them, import and
+    close the day. Otherwise the street office that owns the (public) company: it reads the
+    desk and starts billing runs; the schemes service lets it propose and post schemes for the
+    compounds it runs."""
 
     company: PropertyCompany
     manages: bool
-    runs: bool
 
 
 def desks_for(user: Any) -> QuerySet[PropertyCompany]:
@@ -57,7 +57,7 @@ def desk_or_404(request: HttpRequest, company_id: int) -> Desk:
         raise Http404
     staff = scope_for(request.user, [Role.COMPANY])
     manages = staff.everything or company.pk in staff.company
-    return Desk(company=company, manages=manages, runs=True)
+    return Desk(company=company, manages=manages)
 
 
 def manager_or_404(request: HttpRequest, company_id: int) -> Desk:
@@ -113,6 +113,14 @@ def rate(paid: Decimal | None, billed: Decimal | None) -> Decimal | None:
     """The collection rate (``queries.collection_rate``) as a percentage: 0.8125 → 81.25."""
     fraction = collection_rate(billed or ZERO, paid or ZERO)
     return None if fraction is None else (fraction * 100).quantize(Decimal("0.01"))
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """A workbook to download, never cached (it holds households' money rows)."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def today() -> Any:

@@ -15,7 +15,6 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from laoyuan.accounts.scoping import scoped
@@ -26,30 +25,19 @@ from laoyuan.billing.models import Bill
 from laoyuan.billing.queries import ARREARS_BUCKETS
 from laoyuan.billing.views.desk._common import (
     PAGE_SIZE,
-    XLSX,
     ZERO,
     Desk,
     desk_compounds,
     desk_or_404,
     desk_render,
     today,
+    xlsx_response,
 )
 from laoyuan.core.money import to_fen
 from laoyuan.places.models import House
 
 BATCH_LIMIT = 500
-BUCKET_LABELS = dict(
-    zip(
-        ARREARS_BUCKETS,
-        (
-            gettext_lazy("1–3 months"),
-            gettext_lazy("4–6 months"),
-            gettext_lazy("7–12 months"),
-            gettext_lazy("13 months or more"),
-        ),
-        strict=True,
-    )
-)
+BUCKET_LABELS = queries.ARREARS_BUCKET_LABELS
 # The bucket of each months-overdue count, as ``queries.arrears_by_age`` reads them.
 BUCKET_MONTHS = dict(zip(ARREARS_BUCKETS, ((1, 3), (4, 6), (7, 12), (13, None)), strict=True))
 
@@ -313,7 +301,4 @@ def desk_arrears_export(request: HttpRequest, company: int) -> HttpResponse:
         ),
         as_of=as_of,
     )
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="arrears-{as_of:%Y%m%d}.xlsx"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return xlsx_response(content, f"arrears-{as_of:%Y%m%d}.xlsx")

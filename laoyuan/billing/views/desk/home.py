@@ -3,14 +3,14 @@
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from laoyuan.billing import calc
-from laoyuan.billing.enums import SchemeStatus
 from laoyuan.billing.models import Bill, BillingRun, FeeScheme
+from laoyuan.billing.services.runs import scheme_in_force_id
 from laoyuan.billing.views.desk._common import (
     ZERO,
     desk_compounds,
@@ -34,17 +34,6 @@ def desk_index(request: HttpRequest) -> HttpResponse:
     if len(companies) == 1:
         return redirect("billing:desk_home", company=companies[0].pk)
     return render(request, "billing/desk/index.html", {"companies": companies})
-
-
-def scheme_in_force_subquery(period: datetime.date) -> Subquery:
-    """The id of a compound's posted scheme in force in ``period`` (the newest that started)."""
-    return Subquery(
-        FeeScheme.objects.filter(
-            compound=OuterRef("pk"), status=SchemeStatus.POSTED, effective_from__lte=period
-        )
-        .order_by("-effective_from", "-id")
-        .values("pk")[:1]
-    )
 
 
 def desk_runs_q(company: PropertyCompany) -> Q:
@@ -75,9 +64,7 @@ def desk_home(request: HttpRequest, company: int) -> HttpResponse:
     desk = desk_or_404(request, company)
     period = period_param(request)
     this_month = calc.month_start(today())
-    compounds = list(
-        desk_compounds(request, desk).annotate(scheme_id=scheme_in_force_subquery(period))
-    )
+    compounds = list(desk_compounds(request, desk).annotate(scheme_id=scheme_in_force_id(period)))
     ids = [c.pk for c in compounds]
     schemes = FeeScheme.objects.in_bulk([c.scheme_id for c in compounds if c.scheme_id])
     bills = Bill.objects.filter(company=desk.company, compound_id__in=ids)

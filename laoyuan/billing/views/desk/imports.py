@@ -21,7 +21,7 @@ from laoyuan.billing.payment_import import (
     import_opening_balances,
     import_payments,
 )
-from laoyuan.billing.views.desk._common import XLSX, Desk, desk_render, manager_or_404
+from laoyuan.billing.views.desk._common import Desk, desk_render, manager_or_404, xlsx_response
 from laoyuan.imports.columns import SheetSpec
 from laoyuan.orgs.models import PropertyCompany
 
@@ -115,7 +115,4 @@ def desk_import_report(request: HttpRequest, company: int, token: str) -> HttpRe
     content = cache.get(_report_key(desk.company.pk, request.user.pk, token))
     if content is None:
         raise Http404
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="import-errors.xlsx"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return xlsx_response(content, "import-errors.xlsx")

@@ -2,6 +2,7 @@
 company posts or withdraws it and the compound's committee co-signs it."""
 
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -19,6 +20,7 @@ from laoyuan.billing.forms import SchemeForm, WithdrawForm
 from laoyuan.billing.models import FeeScheme
 from laoyuan.billing.queries import _median_area, _notice_scheme
 from laoyuan.billing.services import schemes as services
+from laoyuan.billing.services.runs import scheme_in_force_id
 from laoyuan.billing.views.desk._common import (
     Desk,
     call_service,
@@ -28,7 +30,6 @@ from laoyuan.billing.views.desk._common import (
     desks_for,
     today,
 )
-from laoyuan.billing.views.desk.home import scheme_in_force_subquery
 from laoyuan.places.models import Compound
 
 # Statuses a scheme can be withdrawn from, before it takes effect (then a newer one replaces it).
@@ -44,7 +45,7 @@ def desk_schemes(request: HttpRequest, company: int) -> HttpResponse:
     compounds = list(
         desk_compounds(request, desk)
         .select_related("company")
-        .annotate(scheme_id=scheme_in_force_subquery(period))
+        .annotate(scheme_id=scheme_in_force_id(period))
     )
     schemes = (
         scoped(FeeScheme.objects.filter(company=desk.company), request.user)
@@ -200,34 +201,44 @@ def desk_scheme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _scheme_page(request, scheme, desk)
 
 
+def _step(
+    request: HttpRequest,
+    pk: int,
+    allowed: Callable[[Any, FeeScheme], bool],
+    step: Callable[..., FeeScheme],
+    done: str,
+) -> HttpResponse:
+    """One step of a scheme by a user ``allowed`` to take it (anyone else: 404); the service's
+    refusal is shown as a message on the scheme's page."""
+    scheme, _desk = _scheme_or_404(request, pk)
+    if not allowed(request.user, scheme):
+        raise Http404
+    call_service(request, None, lambda: step(scheme=scheme, actor=request.user), done)
+    return redirect("billing:desk_scheme_detail", pk=scheme.pk)
+
+
 @login_required
 @require_POST
 def desk_scheme_cosign(request: HttpRequest, pk: int) -> HttpResponse:
-    scheme, _desk = _scheme_or_404(request, pk)
-    if not services.may_cosign(request.user, scheme):
-        raise Http404
-    call_service(
+    return _step(
         request,
-        None,
-        lambda: services.cosign_scheme(scheme=scheme, actor=request.user),
+        pk,
+        services.may_cosign,
+        services.cosign_scheme,
         _("The committee has co-signed the scheme. The company may now post it."),
     )
-    return redirect("billing:desk_scheme_detail", pk=scheme.pk)
 
 
 @login_required
 @require_POST
 def desk_scheme_post(request: HttpRequest, pk: int) -> HttpResponse:
-    scheme, _desk = _scheme_or_404(request, pk)
-    if not _proposer(request.user, scheme):
-        raise Http404
-    call_service(
+    return _step(
         request,
-        None,
-        lambda: services.post_scheme(scheme=scheme, actor=request.user),
+        pk,
+        _proposer,
+        services.post_scheme,
         _("The scheme is posted (公示) on the compound's public notice page."),
     )
-    return redirect("billing:desk_scheme_detail", pk=scheme.pk)
 
 
 @login_required
