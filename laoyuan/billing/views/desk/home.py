@@ -3,16 +3,18 @@
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
+from laoyuan.accounts.scoping import scoped
 from laoyuan.billing import calc
 from laoyuan.billing.models import Bill, BillingRun, FeeScheme
 from laoyuan.billing.services.runs import scheme_in_force_id
 from laoyuan.billing.views.desk._common import (
     ZERO,
+    Desk,
     desk_compounds,
     desk_or_404,
     desk_render,
@@ -20,7 +22,6 @@ from laoyuan.billing.views.desk._common import (
     rate,
     today,
 )
-from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import Compound
 
 
@@ -36,17 +37,19 @@ def desk_index(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/desk/index.html", {"companies": companies})
 
 
-def desk_runs_q(company: PropertyCompany) -> Q:
-    """The runs that billed this company's compounds: its own, those of one of its compounds,
-    and the street's or district's runs over all their compounds (the command's, the demo's)."""
-    served = Compound.objects.filter(company=company)
+def runs_of_desk(request: HttpRequest, desk: Desk) -> QuerySet[BillingRun]:
+    """The runs that billed this company's compounds, as far as the user may read runs: its own
+    and those of one of its compounds; to its street also the street's runs over all its
+    compounds (a district's runs stay with the district)."""
+    served = Compound.objects.filter(company=desk.company)
     whole = Q(company__isnull=True, compound__isnull=True)
-    return (
-        Q(company=company)
-        | Q(compound__company=company)
+    runs = BillingRun.objects.filter(
+        Q(company=desk.company)
+        | Q(compound__company=desk.company)
         | (whole & Q(street__isnull=True, district__in=served.values("district_id")))
         | (whole & Q(street__in=served.values("street_id")))
     )
+    return scoped(runs, request.user)
 
 
 def period_param(request: HttpRequest) -> datetime.date:
@@ -98,7 +101,7 @@ def desk_home(request: HttpRequest, company: int) -> HttpResponse:
             }
         )
     last_run = (
-        BillingRun.objects.filter(desk_runs_q(desk.company))
+        runs_of_desk(request, desk)
         .select_related("compound")
         .order_by("-created_at", "-id")
         .first()

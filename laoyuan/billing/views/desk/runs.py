@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from laoyuan.billing import calc
 from laoyuan.billing.enums import RunStatus
 from laoyuan.billing.forms import RunForm
-from laoyuan.billing.models import Bill, BillingRun
+from laoyuan.billing.models import Bill
 from laoyuan.billing.services.runs import request_run, run_progress
 from laoyuan.billing.views.desk._common import (
     PAGE_SIZE,
@@ -25,16 +25,9 @@ from laoyuan.billing.views.desk._common import (
     desk_render,
     today,
 )
-from laoyuan.billing.views.desk.home import desk_runs_q
+from laoyuan.billing.views.desk.home import runs_of_desk
 
 ACTIVE = {RunStatus.PENDING, RunStatus.RUNNING}
-
-
-def _runs(request: HttpRequest, desk: Desk) -> QuerySet[BillingRun]:
-    """The desk company's runs. The desk is the scope here: ``desk_or_404`` has admitted only
-    the company's staff and its owning street, and ``BillingRun``'s scope rule does not reach
-    the owning street for a run requested by the company (it has no street)."""
-    return BillingRun.objects.filter(desk_runs_q(desk.company))
 
 
 @login_required
@@ -66,7 +59,7 @@ def desk_runs(request: HttpRequest, company: int) -> HttpResponse:
     else:
         form = RunForm(initial={"period": calc.month_start(today())}, compounds=compounds)
     runs = (
-        _runs(request, desk)
+        runs_of_desk(request, desk)
         .select_related("compound", "requested_by")
         .order_by("-created_at", "-id")
     )
@@ -80,7 +73,9 @@ def desk_runs(request: HttpRequest, company: int) -> HttpResponse:
 
 
 def _run_context(request: HttpRequest, desk: Desk, pk: int) -> dict[str, Any]:
-    run = _runs(request, desk).select_related("compound", "requested_by").filter(pk=pk).first()
+    run = (
+        runs_of_desk(request, desk).select_related("compound", "requested_by").filter(pk=pk).first()
+    )
     if run is None:
         raise Http404
     context: dict[str, Any] = {"run": run, "progress": run_progress(run)}
