@@ -473,20 +473,27 @@ class _Household:
     open_bills: list[tuple[int, Decimal]]  # (bill id, what it still owes), oldest first
 
 
-def _household_accounts(houses: dict[int, House], districts: dict[int, int]) -> dict[int, Account]:
-    """The open account of each house (opened now where missing), locked in id order so two
-    batches, or a batch and a single payment, never wait for each other in a cycle."""
+def _household_accounts(
+    houses: dict[int, tuple[House, datetime.date]], districts: dict[int, int]
+) -> dict[int, Account]:
+    """The open account of each house (``{house id: (house, first day paid)}``; opened where
+    missing, on that day), by house id, locked in the order of their ids so two batches, or a
+    batch and a single payment, never wait for each other in a cycle."""
     house_ids = sorted(houses)
-    found: dict[int, int] = {}
-    for chunk in _chunks(house_ids):
-        found.update(
-            Account.objects.filter(
-                kind=AccountKind.HOUSEHOLD, house_id__in=chunk, closed_on__isnull=True
-            ).values_list("house_id", "pk")
-        )
+
+    def open_accounts() -> dict[int, int]:
+        found: dict[int, int] = {}
+        for chunk in _chunks(house_ids):
+            found.update(
+                Account.objects.filter(
+                    kind=AccountKind.HOUSEHOLD, house_id__in=chunk, closed_on__isnull=True
+                ).values_list("house_id", "pk")
+            )
+        return found
+
+    found = open_accounts()
     missing = [houses[pk] for pk in house_ids if pk not in found]
     if missing:
-        today = timezone.localdate()
         Account.objects.bulk_create(
             [
                 Account(
@@ -494,20 +501,17 @@ def _household_accounts(houses: dict[int, House], districts: dict[int, int]) -> 
                     house=house,
                     district_id=districts[house.compound_id],
                     street_id=house.street_id,
-                    opened_on=today,
+                    opened_on=day,
                 )
-                for house in missing
+                for house, day in missing
             ],
             batch_size=BULK_BATCH,
-            ignore_conflicts=True,
+            ignore_conflicts=True,  # opened at the same moment by another payment: use it
         )
+        found = open_accounts()
     accounts: dict[int, Account] = {}
-    for chunk in _chunks(house_ids):
-        locked = (
-            Account.objects.select_for_update()
-            .filter(kind=AccountKind.HOUSEHOLD, house_id__in=chunk, closed_on__isnull=True)
-            .order_by("pk")
-        )
+    for chunk in _chunks(sorted(found.values())):
+        locked = Account.objects.select_for_update().filter(pk__in=chunk).order_by("pk")
         accounts.update((house_id, account) for account in locked if (house_id := account.house_id))
     return accounts
 
@@ -688,6 +692,40 @@ def _allocation_drafts(
     return drafts, touched, list(irregular.values())
 
 
+def _insert_payments(
+    company: PropertyCompany, fresh: list[_Pending], payments: list[Payment]
+) -> None:
+    """Insert the batch's payments. Should another payment with one of their references (of a
+    house outside this batch) have been recorded since they were checked, the batch is refused
+    naming those rows: submitted again, it reports them as the references they now are."""
+    try:
+        with transaction.atomic():
+            insert_objects(payments, PAYMENT_COLUMNS)
+    except IntegrityError:
+        taken = set(
+            Payment.objects.filter(
+                company=company, reference__in=[item.reference for item in fresh]
+            ).values_list("reference", flat=True)
+        )
+        if not taken:
+            raise
+        raise PaymentRowsError(
+            [
+                (
+                    item.index,
+                    "reference",
+                    _(
+                        "The reference %(reference)s was recorded by another payment at the "
+                        "same moment; nothing was written. Submit the rows again."
+                    )
+                    % {"reference": item.reference},
+                )
+                for item in fresh
+                if item.reference in taken
+            ]
+        ) from None
+
+
 @transaction.atomic
 def record_payments(
     *, company: PropertyCompany, rows: Sequence[PaymentRow], actor: Any
@@ -706,10 +744,15 @@ def record_payments(
     compounds = Compound.objects.in_bulk({row.house.compound_id for row in rows})
     districts = {pk: compound.district_id for pk, compound in compounds.items()}
     pending, problems = _check_rows(company, rows, compounds)
-    fresh, done, repeats = _split_recorded(company, pending, problems)
-    houses = {item.row.house.pk: item.row.house for item in fresh}
+    houses: dict[int, tuple[House, datetime.date]] = {}
+    for item in pending:
+        house, first = houses.get(item.row.house.pk, (item.row.house, item.received_on))
+        houses[house.pk] = (house, min(first, item.received_on))
+    # Lock first, then look for the references: a payment of these houses recorded meanwhile
+    # is then seen as already recorded.
     accounts = _household_accounts(houses, districts) if houses else {}
-    households = _households(accounts.values())
+    fresh, done, repeats = _split_recorded(company, pending, problems)
+    households = _households({accounts[item.row.house.pk] for item in fresh})
     _check_ceilings(fresh, accounts, households, problems)
     if problems:
         raise PaymentRowsError(sorted(problems))
@@ -727,7 +770,7 @@ def record_payments(
             actor=actor,
         )
     payments = [item.payment for item in fresh if item.payment is not None]
-    insert_objects(payments, PAYMENT_COLUMNS)
+    _insert_payments(company, fresh, payments)
     receipts = issue_receipts(company, payments)
     clearing = {
         channel: company_account(company, CHANNEL_ACCOUNT[Channel(channel)])

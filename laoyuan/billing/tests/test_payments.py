@@ -533,3 +533,21 @@ def test_an_earlier_partys_closed_account_may_pay_its_arrears_only(cast, billed)
         )
     assert list(error.value.message_dict) == ["account"]
     assert checks.first_discrepancy() is None
+
+
+def test_batch_opens_a_missing_account_on_the_first_day_paid(cast):
+    posted_scheme(cast.a.compound, rate="0.50")  # the neighbour: 30.00 a month, 360.00 a year
+    record_payments(
+        company=cast.a.company,
+        rows=[
+            row(cast.a.neighbour_house, "30.00", "B-1", received_on=datetime.date(2026, 3, 2)),
+            row(cast.a.neighbour_house, "30.00", "B-2", received_on=datetime.date(2026, 2, 10)),
+        ],
+        actor=None,
+    )
+    account = household_account(cast.a.neighbour_house)
+    assert (account.opened_on, unallocated_credit(account)) == (
+        datetime.date(2026, 2, 10),
+        D("60.00"),
+    )
+    assert checks.first_discrepancy() is None

@@ -15,7 +15,7 @@ from laoyuan.accounts.enums import Role
 from laoyuan.billing import checks
 from laoyuan.billing.models import Payment, Receipt, ReceiptCounter
 from laoyuan.billing.services.ledger import balance, household_account
-from laoyuan.billing.services.payments import take_payment
+from laoyuan.billing.services.payments import PaymentRow, record_payments, take_payment
 from laoyuan.billing.tests.factories import posted_scheme
 from laoyuan.factories import HouseFactory
 
@@ -95,4 +95,23 @@ def test_concurrent_payments_to_one_company_are_numbered_without_gaps(cast):
     code = cast.a.company.code
     assert sorted(result.number for result in results) == [f"{code}-{n:08d}" for n in range(1, 7)]
     assert ReceiptCounter.objects.get(company=cast.a.company).last == 6
+    assert checks.first_discrepancy() is None
+
+
+def test_the_same_batch_raced_twice_records_it_once(cast):
+    posted_scheme(cast.a.compound)
+    rows = [
+        PaymentRow(house=cast.a.house, amount=Decimal("30.00"), channel="bank", reference="S-1"),
+        PaymentRow(
+            house=cast.a.neighbour_house, amount=Decimal("20.00"), channel="bank", reference="S-2"
+        ),
+    ]
+    results = race([lambda: record_payments(company=cast.a.company, rows=rows, actor=None)] * 2)
+    assert all(isinstance(result, list) for result in results), results
+    code = cast.a.company.code
+    assert [[r.number for r in result] for result in results] == [
+        [f"{code}-00000001", f"{code}-00000002"]
+    ] * 2
+    assert Payment.objects.count() == 2
+    assert balance(household_account(cast.a.house)) == Decimal("-30.00")
     assert checks.first_discrepancy() is None
