@@ -536,6 +536,10 @@ def test_take_a_cash_payment_then_the_receipt(cast: Cast) -> None:
     # The same form sent again (a double click, a reload) records nothing more.
     again = client.post(url("desk_house", cast, cast.a.house.pk), form)
     assert again["Location"] == url("desk_receipt", cast, receipt.pk)
+    assert (
+        f"This payment was already recorded (receipt {receipt.number}); nothing was recorded "
+        "twice." in html(client.get(again["Location"]))
+    )
     assert Payment.objects.count() == 1
     assert Receipt.objects.count() == 1
 

@@ -90,10 +90,13 @@ def desk_object_or_404[M: Model](
 
 
 def call_service(
-    request: HttpRequest, form: Form | None, action: Callable[[], Any], done: str
+    request: HttpRequest,
+    form: Form | None,
+    action: Callable[[], Any],
+    done: str | Callable[[Any], str],
 ) -> Any | None:
     """Call the one service of a POST. Its refusal becomes form errors (or an error message when
-    there is no form) and returns None; success shows ``done``."""
+    there is no form) and returns None; success shows ``done`` (or ``done(result)``)."""
     try:
         result = action()
     except ValidationError as error:
@@ -105,7 +108,7 @@ def call_service(
         return None
     except PermissionDenied:
         raise Http404 from None
-    messages.success(request, done)
+    messages.success(request, done(result) if callable(done) else done)
     return result if result is not None else True
 
 

@@ -1,6 +1,7 @@
 """Taking a payment at the desk: find the house, see its account, take the money (then the
 receipt), and a payment's page with its reversal and the refund of a household's credit."""
 
+import datetime
 import re
 from dataclasses import asdict
 
@@ -8,12 +9,13 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from laoyuan.billing.enums import Channel
 from laoyuan.billing.forms import HouseSearchForm, PaymentForm, RefundForm, ReverseForm, new_token
-from laoyuan.billing.models import Payment
+from laoyuan.billing.models import Payment, Receipt
 from laoyuan.billing.queries import house_account
 from laoyuan.billing.services.ledger import unallocated_credit
 from laoyuan.billing.services.payments import (
@@ -84,6 +86,20 @@ def desk_pay(request: HttpRequest, company: int) -> HttpResponse:
     )
 
 
+def _taken_message(receipt: Receipt, started: datetime.datetime, house: House) -> str:
+    """What the cashier is told: recorded now, or — the same form sent twice — recorded before
+    (the form's token is the payment's reference, so nothing is recorded twice)."""
+    amount = f"{receipt.payment.amount:.2f}"
+    if receipt.issued_at < started:
+        return _(
+            "This payment was already recorded (receipt %(number)s); nothing was recorded twice."
+        ) % {"number": receipt.number}
+    return _("Payment of %(amount)s 元 recorded for %(house)s.") % {
+        "amount": amount,
+        "house": house.label,
+    }
+
+
 def _house_or_404(request: HttpRequest, desk: Desk, pk: int) -> House:
     house = desk_houses(request, desk).select_related("building", "compound").filter(pk=pk).first()
     if house is None:
@@ -135,6 +151,7 @@ def desk_house(request: HttpRequest, company: int, pk: int) -> HttpResponse:
                     "user": request.user.get_username(),
                     "note": note,
                 }
+            started = timezone.now()
             receipt = call_service(
                 request,
                 form,
@@ -146,8 +163,7 @@ def desk_house(request: HttpRequest, company: int, pk: int) -> HttpResponse:
                     actor=request.user,
                     note=note.strip()[:200],
                 ),
-                _("Payment of %(amount)s 元 recorded for %(house)s.")
-                % {"amount": f"{data['amount']:.2f}", "house": house.label},
+                lambda receipt: _taken_message(receipt, started, house),
             )
             if receipt is not None:
                 return redirect("billing:desk_receipt", company=desk.company.pk, pk=receipt.pk)
