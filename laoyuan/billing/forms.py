@@ -125,14 +125,6 @@ def _lines(text: str, *, second: str) -> list[tuple[int, str, str]]:
     return rows
 
 
-def format_package(package: list[dict[str, str]]) -> str:
-    return "\n".join(f"{row.get('item', '')} | {row.get('standard', '')}" for row in package)
-
-
-def format_costs(costs: list[dict[str, str]]) -> str:
-    return "\n".join(f"{row.get('item', '')} | {row.get('monthly', '')}" for row in costs)
-
-
 class SchemeForm(forms.Form):
     """Propose a fee scheme for one of the company's compounds."""
 
@@ -385,7 +377,7 @@ class DayCloseForm(forms.Form):
         label=_("Note"),
         max_length=300,
         required=False,
-        help_text=_("Explain any difference (a note is required when the count differs)."),
+        help_text=_("Explain any difference between the books and the count."),
     )
     confirm = forms.BooleanField(
         label=_("I confirm the counted amounts; a difference is posted to over and short."),
