@@ -69,7 +69,6 @@ Errors = dict[str, str]
 
 # The most a payment may hold: the money columns' 14 digits, 2 of them decimals.
 MAX_AMOUNT = Decimal("999999999999.99")
-PREPAY_MONTHS = 12
 # Ids per ``IN (...)`` list (SQLite accepts at most 32,766 parameters in one query).
 CHUNK = 5000
 
@@ -702,11 +701,13 @@ def _insert_payments(
         with transaction.atomic():
             insert_objects(payments, PAYMENT_COLUMNS)
     except IntegrityError:
-        taken = set(
-            Payment.objects.filter(
-                company=company, reference__in=[item.reference for item in fresh]
-            ).values_list("reference", flat=True)
-        )
+        taken: set[str] = set()
+        for chunk in _chunks([item.reference for item in fresh]):
+            taken.update(
+                Payment.objects.filter(company=company, reference__in=chunk).values_list(
+                    "reference", flat=True
+                )
+            )
         if not taken:
             raise
         raise PaymentRowsError(
