@@ -283,6 +283,7 @@ def test_each_table_exports_to_excel_with_the_page_figures(billed: Cast) -> None
     assert rows[1][:2] == ("1 to 3 months", 2)
     assert Decimal(str(rows[1][2])) == Decimal("66.4")
     assert [r[1] for r in rows[2:5]] == [0, 0, 0]
+    assert rows[5][:2] == ("Total", 2)
 
     response = client.get(EXPORT, {"period": PERIOD})
     assert list(sheet_rows(response.content)) == [

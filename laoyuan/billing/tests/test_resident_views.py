@@ -229,6 +229,18 @@ def test_pay_page_without_a_scheme_offers_nothing_to_pay(cast: Cast) -> None:
     assert 'name="amount"' not in html
 
 
+def test_without_an_online_provider_there_is_no_pay_online(owing: Cast, settings) -> None:
+    settings.ONLINE_PAYMENT_PROVIDER = ""
+    client = resident(owing)
+    assert pay_url(owing) not in client.get(BILLS_URL).content.decode()
+    html = client.get(pay_url(owing)).content.decode()
+    assert "Online payment is not available at the moment." in html
+    assert 'name="amount"' not in html
+    response = client.post(pay_url(owing), {"amount": "43.20"})
+    assert "Online payment is not available" in response.content.decode()
+    assert OnlineOrder.objects.count() == 0
+
+
 def test_pay_beyond_the_ceiling_is_refused_and_writes_nothing(owing: Cast) -> None:
     response = resident(owing).post(pay_url(owing), {"amount": "604.81"})
 

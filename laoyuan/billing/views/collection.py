@@ -11,7 +11,6 @@ roles that read no collection figures (residents, inspectors, grid workers).
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
-from io import BytesIO
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -20,27 +19,17 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 
 from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.billing import exports, queries
 from laoyuan.billing.calc import add_months, parse_period
 from laoyuan.billing.models import ZERO
-from laoyuan.billing.queries import COLLECTION_ROLES, CollectionRow
+from laoyuan.billing.queries import ARREARS_BUCKET_LABELS, COLLECTION_ROLES, CollectionRow
 from laoyuan.places.models import Compound, Street
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLES = ("street", "company", "compound", "month", "arrears")
-BUCKET_LABELS = {
-    "1-3": gettext_lazy("1 to 3 months"),
-    "4-6": gettext_lazy("4 to 6 months"),
-    "7-12": gettext_lazy("7 to 12 months"),
-    "13+": gettext_lazy("13 months or more"),
-}
 
 
 @dataclass(frozen=True)
@@ -201,7 +190,7 @@ def collection_page(request: HttpRequest) -> HttpResponse:
                 "by_compound": _shown(tables["compound"], "compound", base),
                 "by_month": _shown(tables["month"], None, base),
                 "arrears": [
-                    {"bucket": bucket, "label": BUCKET_LABELS[bucket], **figures}
+                    {"bucket": bucket, "label": ARREARS_BUCKET_LABELS[bucket], **figures}
                     for bucket, figures in tables["arrears"].items()
                 ],
                 "arrears_total": {
@@ -219,21 +208,6 @@ def collection_page(request: HttpRequest) -> HttpResponse:
 def _sees_district(user: Any) -> bool:
     scope = scope_for(user, COLLECTION_ROLES)
     return scope.everything or bool(scope.district)
-
-
-def _arrears_workbook(arrears: dict[str, dict[str, Any]], *, as_of: datetime.date) -> bytes:
-    """The arrears-by-age table as a one-sheet workbook (numbers, not text)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Arrears by age"))
-    sheet.append([_("Months overdue"), _("Households"), _("Overdue (yuan)")])
-    for bucket, figures in arrears.items():
-        amount = WriteOnlyCell(sheet, value=figures["amount"])
-        amount.number_format = exports.MONEY_FORMAT
-        sheet.append([str(BUCKET_LABELS[bucket]), figures["households"], amount])
-    sheet.append([_("As of %(date)s") % {"date": as_of.isoformat()}])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 @login_required
@@ -254,7 +228,7 @@ def collection_export(request: HttpRequest) -> HttpResponse:
         if tables[table] is None:
             raise Http404
         if table == "arrears":
-            content = _arrears_workbook(tables["arrears"], as_of=timezone.localdate())
+            content = exports.arrears_by_age_workbook(tables["arrears"], as_of=timezone.localdate())
         else:
             total = tables["total"] if table != "month" else None
             content = exports.collection_workbook(tables[table], by=table, total=total)

@@ -39,6 +39,7 @@ from laoyuan.billing.services.online import (
     SimulatorProvider,
     create_online_order,
     handle_callback,
+    online_enabled,
     pay_url,
     simulate_payment,
 )
@@ -88,7 +89,9 @@ def resident_bills(request: HttpRequest) -> HttpResponse:
         account = queries.house_account(house)
         accounts.append({"house": house, "account": account, "in_credit": -account.balance})
     return render(
-        request, "billing/resident/bills.html", {"accounts": accounts, "channels": Channel.choices}
+        request,
+        "billing/resident/bills.html",
+        {"accounts": accounts, "channels": Channel.choices, "online": online_enabled()},
     )
 
 
@@ -118,7 +121,13 @@ def resident_pay(request: HttpRequest, house: int) -> HttpResponse:
     return render(
         request,
         "billing/resident/pay.html",
-        {"house": own, "owed": owed, "ceiling": payment_ceiling(own), "form": form},
+        {
+            "house": own,
+            "owed": owed,
+            "ceiling": payment_ceiling(own),
+            "form": form,
+            "online": online_enabled(),
+        },
     )
 
 
