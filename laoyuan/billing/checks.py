@@ -6,6 +6,7 @@ sound.
 """
 
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce
@@ -22,12 +23,17 @@ from laoyuan.billing.models import (
 )
 from laoyuan.billing.services.ledger import bill_figures
 
+# Amounts are whole fen, so a true discrepancy is at least 0.01. SQLite sums decimals as binary
+# floats (43.20 + -43.20 may come back as 1e-14), so "non-zero" means beyond half a fen.
+HALF_FEN = Decimal("0.005")
+NONZERO_TOTAL = Q(total__gt=HALF_FEN) | Q(total__lt=-HALF_FEN)
+
 
 def entries_balance() -> Iterator[str]:
     unbalanced = (
         Posting.objects.values("entry_id")
         .annotate(total=Sum("amount"))
-        .exclude(total=0)
+        .filter(NONZERO_TOTAL)
         .order_by("entry_id")
     )
     for row in unbalanced[:1]:
@@ -80,7 +86,7 @@ def reversals_mirror() -> Iterator[str]:
         .annotate(original=Coalesce("entry__reverses_id", "entry_id"))
         .values("original", "account_id", "bill_id")
         .annotate(total=Sum("amount"))
-        .exclude(total=0)
+        .filter(NONZERO_TOTAL)
         .order_by("original")
     )
     for row in pairs[:1]:
@@ -101,7 +107,8 @@ def payments_posted() -> Iterator[str]:
                 default=ZERO,
             )
         )
-        .exclude(credited=-F("amount"))
+        .annotate(total=F("credited") + F("amount"))
+        .filter(NONZERO_TOTAL)
         .order_by("pk")
     )
     for payment in credited[:1]:

@@ -20,6 +20,7 @@ from django.db import transaction
 from laoyuan.accounts.enums import Role
 from laoyuan.core import audit
 from laoyuan.demo import names
+from laoyuan.demo.billing import write_billing
 from laoyuan.demo.households import BATCH, write_street
 from laoyuan.demo.plan import (
     HISTORY_START,
@@ -110,6 +111,7 @@ def build_demo(
         writer.stage("users", f"{len(DEMO_USERS)} demo users meeting in {demo.code} {demo.name}")
         refresh_compound_totals()
         writer.stage("totals", "compound totals refreshed")
+        write_billing(writer)
         audit.record(
             actor=None,
             action="demo.seeded",
