@@ -249,6 +249,7 @@ def handle_callback(*, body: bytes, signature: str) -> Receipt:
                 reference=order.out_trade_no,
                 actor=None,
                 received_on=_received_on(paid_at),
+                ceiling_checked=True,
                 note=_("Online payment (%(provider)s)") % {"provider": order.provider},
             )
             order.status = OnlineOrderStatus.PAID

@@ -340,6 +340,7 @@ def take_payment(
     received_on: datetime.date | None = None,
     note: str = "",
     account: Account | None = None,
+    ceiling_checked: bool = False,
 ) -> Receipt:
     """Take one payment for ``house`` and issue its receipt. It goes to the house's open
     account, or to ``account``: a closed account of the house, to pay an earlier party's
@@ -348,7 +349,11 @@ def take_payment(
     The same ``reference`` again (for this company) returns the first receipt and credits
     nothing; with another house or amount it is refused. A payment beyond what is owed plus 12
     months ahead is refused with the maximum named. Refusals raise ValidationError (keyed by
-    field) or PermissionDenied and write nothing."""
+    field) or PermissionDenied and write nothing.
+
+    ``ceiling_checked``: the amount was checked against the ceiling when an online order was
+    made and the provider has since taken the money; refusing it now would not give it back, so it
+    is credited even if a desk payment in between lowered the ceiling."""
     compound, company = _payee(house)
     if not _may_take(actor, company, house, channel):
         raise PermissionDenied
@@ -370,7 +375,7 @@ def take_payment(
     if existing is not None:
         return existing
     maximum = _ceiling(balance(account), _year_ahead(house, account, received_on))
-    if amount > maximum:
+    if amount > maximum and not ceiling_checked:
         raise ValidationError({"amount": _ceiling_message(maximum)})
     payment = _payment_row(
         company=company,

@@ -24,6 +24,7 @@ from laoyuan.billing.services.online import (
     pay_url,
     simulate_payment,
 )
+from laoyuan.billing.services.payments import take_payment
 from laoyuan.billing.tests.factories import bill, posted_scheme
 from laoyuan.billing.tests.test_payments_concurrency import race
 from laoyuan.core.models import AuditEvent
@@ -273,3 +274,20 @@ def test_the_payment_is_dated_by_the_providers_clock_never_after_today(owing):
         2026, 3, 2
     )
     assert Payment.objects.get(reference=late.out_trade_no).received_on == timezone.localdate()
+
+
+def test_money_the_provider_took_is_credited_even_if_the_ceiling_fell_meanwhile(owing):
+    cast = owing
+    order = order_for(cast, "604.80")  # the whole ceiling: 86.40 owed + 12 × 43.20
+    take_payment(
+        house=cast.a.house,
+        amount=Decimal("86.40"),
+        channel="cash",
+        reference="DESK-1",
+        actor=cast.users[Role.COMPANY],
+    )
+    body, signature = simulate_payment(order)
+    receipt = handle_callback(body=body, signature=signature)
+    assert receipt.payment.amount == Decimal("604.80")
+    assert balance(household_account(cast.a.house)) == Decimal("-604.80")
+    assert checks.first_discrepancy() is None
