@@ -2,6 +2,7 @@
 
 import io
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -80,3 +81,21 @@ def test_seed_demo_full_scale_reports_the_seed_figures() -> None:
 
     with pytest.raises(CommandError, match="no-such-user"):
         overview_json("--as", "no-such-user")
+
+    # A year of bills and payments: the latest month billed, its collection and the ageing.
+    assert figures["collection"] == {
+        "period": "2026-11",
+        "billed": "2766395.74",
+        "paid": "1088545.14",
+        "rate": "0.3935",
+    }
+    assert figures["arrears_by_age"] == {
+        "1-3": {"households": 1284, "amount": "1662641.91"},
+        "4-6": {"households": 1981, "amount": "1406903.88"},
+        "7-12": {"households": 8095, "amount": "1734837.84"},
+        "13+": {"households": 0, "amount": "0.00"},
+    }
+    october = overview_json("--period", "2026-10")["collection"]
+    assert october["period"] == "2026-10"
+    assert october["rate"] == "0.7960"
+    call_command("ledger_check", stdout=io.StringIO())
