@@ -22,12 +22,21 @@ def _ids(path: str, ids: frozenset[int]) -> Q:
     return Q(**{f"{path}__in": ids}) if ids else NOTHING
 
 
-def household_money_q(scope: Scope) -> Q:
-    """Rows of a house (``house``), also readable by the company that issued them after the
-    compound has moved to another company."""
+def household_money_q(scope: Scope, account: str | None = "account__") -> Q:
+    """Rows of a house's money: the offices see them by the house's compound (and a company the
+    rows it issued, after the compound has moved to another company); a resident sees only the
+    rows of their house's open account, never an earlier owner's or occupant's (``account`` is the
+    path to the row's fee account; None for rows without one)."""
     if scope.everything:
         return Q()
-    return house_q(scope, "house__") | _ids("company_id", scope.company)
+    own = _ids("house_id", scope.house)
+    if account is not None and scope.house:
+        own &= Q(**{f"{account}closed_on__isnull": True})
+    return (
+        compound_q(scope, "house__compound__", with_houses=False)
+        | _ids("company_id", scope.company)
+        | own
+    )
 
 
 def office_q(scope: Scope) -> Q:
@@ -82,8 +91,8 @@ def register() -> None:
             FeeScheme: lambda s: compound_q(s, "compound__"),
             Bill: household_money_q,
             Payment: household_money_q,
-            Receipt: household_money_q,
-            OnlineOrder: household_money_q,
+            Receipt: lambda s: household_money_q(s, "payment__account__"),
+            OnlineOrder: lambda s: household_money_q(s, None),
             JournalEntry: _account_q,
             Account: _account_q,
             BillingRun: office_q,

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -31,10 +32,15 @@ from laoyuan.accounts.enums import Role
 from laoyuan.billing.enums import Channel, OnlineOrderStatus
 from laoyuan.billing.models import ZERO, OnlineOrder, Receipt
 from laoyuan.billing.services.accounts import reaches_house
+from laoyuan.billing.services.ledger import household_account, lock_account
 from laoyuan.billing.services.payments import payment_ceiling, take_payment
 from laoyuan.core import audit
 from laoyuan.core.money import to_fen
 from laoyuan.places.models import House
+
+# How long an online order waits for its callback before it stops counting against the ceiling
+# (providers close unpaid orders well within this).
+ORDER_WAITS = datetime.timedelta(hours=2)
 
 # The HTTP header a provider's callback carries its signature in.
 SIGNATURE_HEADER = "X-Laoyuan-Signature"
@@ -137,7 +143,18 @@ def create_online_order(*, house: House, amount: Decimal, actor: Any) -> OnlineO
         or amount <= ZERO
     ):
         raise ValidationError({"amount": _("Enter an amount above 0.00 in yuan and fen.")})
-    ceiling = payment_ceiling(house)
+    # Orders still waiting for their callback will be credited whatever the ceiling is then, so
+    # they count against it now: two tabs cannot pay twelve months ahead twice.
+    lock_account(household_account(house).pk)
+    waiting = (
+        OnlineOrder.objects.filter(
+            house=house,
+            status=OnlineOrderStatus.CREATED,
+            created_at__gte=timezone.now() - ORDER_WAITS,
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    ceiling = max(payment_ceiling(house) - waiting, ZERO)
     if amount > ceiling:
         raise ValidationError(
             {

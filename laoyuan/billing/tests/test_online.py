@@ -291,3 +291,15 @@ def test_money_the_provider_took_is_credited_even_if_the_ceiling_fell_meanwhile(
     assert receipt.payment.amount == Decimal("604.80")
     assert balance(household_account(cast.a.house)) == Decimal("-604.80")
     assert checks.first_discrepancy() is None
+
+
+def test_orders_waiting_for_their_callback_count_against_the_ceiling(owing):
+    cast = owing
+    order_for(cast, "604.80")
+    with pytest.raises(ValidationError) as refused:
+        order_for(cast, "0.01")
+    assert refused.value.message_dict["amount"] == [
+        "At most 0.00 may be paid now: what is owed plus 12 months ahead "
+        "(Zhengzhou regulation art. 42)."
+    ]
+    assert OnlineOrder.objects.count() == 1

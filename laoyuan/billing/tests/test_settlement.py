@@ -164,3 +164,30 @@ def test_only_the_company_or_street_settles(billed, who):
         )
     assert Account.objects.filter(kind=AccountKind.HOUSEHOLD).count() == 1
     assert household_account(cast.a.house).closed_on is None
+
+
+def test_the_new_resident_never_reads_the_earlier_partys_money(billed):
+    from laoyuan.billing.models import Bill, Payment, Receipt
+    from laoyuan.factories import as_user, user_with
+
+    cast = billed
+    receipt = Receipt.objects.get()
+    settle_account(
+        house=cast.a.house,
+        holder=new_owner(cast.a.house),
+        on=datetime.date(2026, 2, 15),
+        actor=cast.users[Role.COMPANY],
+    )
+    bill(cast.a.house, MAR)
+    newcomer = user_with(Role.RESIDENT, cast.a.house, "newowner")
+    client = as_user(newcomer)
+    assert client.get(f"/api/v1/receipts/{receipt.number}/").status_code == 404
+    assert client.get(f"/billing/my/receipts/{receipt.number}/").status_code == 404
+    from laoyuan.accounts.scoping import scoped
+
+    assert list(scoped(Bill.objects.all(), newcomer).values_list("period", flat=True)) == [MAR]
+    assert not scoped(Payment.objects.all(), newcomer).exists()
+    # The company still reads the closed account's rows.
+    company = cast.users[Role.COMPANY]
+    assert scoped(Bill.objects.all(), company).count() == 3
+    assert as_user(company).get(f"/api/v1/receipts/{receipt.number}/").status_code == 200
