@@ -86,6 +86,7 @@ def test_my_bills_shows_the_balance_bills_newest_first_and_the_trial(owing: Cast
     assert "Trial month — free (worth 43.20)" in html
     assert html.count("Not paid yet") == 2
     assert "No payments yet." in html
+    assert "data-member" not in html  # months overdue: not a paying member
     assert f'href="{pay_url(owing)}"' in html
     assert "no-cache" in response["Cache-Control"]
 
@@ -107,7 +108,9 @@ def test_my_bills_lists_payments_with_their_receipts(owing: Cast) -> None:
 
 def test_my_bills_all_paid_and_in_credit(owing: Cast) -> None:
     pay_cash(owing, "86.40", "CASH-1")
-    assert "All paid. Thank you!" in resident(owing).get(BILLS_URL).content.decode()
+    html = resident(owing).get(BILLS_URL).content.decode()
+    assert "All paid. Thank you!" in html
+    assert "Paying member (缴费会员)" in html
 
     pay_cash(owing, "100.00", "CASH-2")
     html = resident(owing).get(BILLS_URL).content.decode()

@@ -21,6 +21,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -87,7 +88,14 @@ def resident_bills(request: HttpRequest) -> HttpResponse:
     accounts = []
     for house in houses:
         account = queries.house_account(house)
-        accounts.append({"house": house, "account": account, "in_credit": -account.balance})
+        accounts.append(
+            {
+                "house": house,
+                "account": account,
+                "in_credit": -account.balance,
+                "member": queries.paying_member(house, timezone.localdate()),
+            }
+        )
     return render(
         request,
         "billing/resident/bills.html",
