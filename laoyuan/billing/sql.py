@@ -180,7 +180,7 @@ def insert_charges(
         "bill_id, payment_id, run_id, reverses_id, reference, memo, created_by_id, created_at) "
         "SELECT %(kind)s, b.district_id, b.street_id, b.company_id, b.house_id, b.id, NULL, "
         "b.run_id, NULL, '', %(memo)s, %(actor)s, %(now)s FROM billing_bill b "
-        "WHERE b.id > %(after)s AND b.run_id = %(run)s AND b.amount > 0 ORDER BY b.id",
+        "WHERE b.id > %(after)s AND b.run_id = %(run)s AND b.amount > 0",
         {
             "kind": EntryKind.CHARGE,
             "memo": memo,

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,7 +26,7 @@ from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.billing import calc, sql
 from laoyuan.billing.enums import AccountKind, RunStatus, SchemeStatus
-from laoyuan.billing.models import ZERO, Account, BillingRun, FeeScheme
+from laoyuan.billing.models import ZERO, Account, Bill, BillingRun, FeeScheme
 from laoyuan.billing.services.ledger import allocate_credit, company_account
 from laoyuan.core import audit
 from laoyuan.orgs.models import PropertyCompany
@@ -57,12 +57,15 @@ class PlannedCompound:
 
 @dataclass(frozen=True)
 class Plan:
-    billed: list[PlannedCompound]
+    # Compounds with a house still to bill this month.
+    to_bill: list[PlannedCompound]
+    # Compounds whose every house has its bill for the month already (a rerun has nothing to do).
+    complete: list[PlannedCompound]
     skipped: list[PlannedCompound]
 
     @property
     def total(self) -> int:
-        return len(self.billed) + len(self.skipped)
+        return len(self.to_bill) + len(self.complete) + len(self.skipped)
 
 
 def scheme_in_force_id(period: datetime.date) -> Subquery:
@@ -93,7 +96,11 @@ def run_compounds(run: BillingRun) -> Q:
 def plan_run(run: BillingRun) -> Plan:
     """Each compound of the run with its scheme in force and number of houses. A compound with
     no company, no posted scheme in force, or a scheme of another company than the one serving
-    it now is skipped (and counted)."""
+    it now is skipped (and counted). A compound whose every house has its bill for the month is
+    complete: a rerun or a resumed run reads this with one query and bills nothing there."""
+    unbilled = House.objects.filter(compound=OuterRef("pk")).filter(
+        ~Exists(Bill.objects.filter(house=OuterRef("pk"), period=run.period))
+    )
     houses = (
         House.objects.filter(compound=OuterRef("pk"))
         .order_by()
@@ -103,14 +110,19 @@ def plan_run(run: BillingRun) -> Plan:
     )
     rows = list(
         Compound.objects.filter(run_compounds(run))
-        .annotate(scheme_id=scheme_in_force_id(run.period), house_count=Subquery(houses))
+        .annotate(
+            scheme_id=scheme_in_force_id(run.period),
+            house_count=Subquery(houses),
+            unbilled=Exists(unbilled),
+        )
         .order_by("pk")
-        .values_list("pk", "company_id", "scheme_id", "house_count")
+        .values_list("pk", "company_id", "scheme_id", "house_count", "unbilled")
     )
     schemes = FeeScheme.objects.in_bulk(row[2] for row in rows if row[2])
-    billed: list[PlannedCompound] = []
+    to_bill: list[PlannedCompound] = []
+    complete: list[PlannedCompound] = []
     skipped: list[PlannedCompound] = []
-    for compound_id, company_id, scheme_id, count in rows:
+    for compound_id, company_id, scheme_id, count, unbilled_houses in rows:
         scheme = schemes.get(scheme_id)
         reason: Any = ""
         if company_id is None:
@@ -120,8 +132,8 @@ def plan_run(run: BillingRun) -> Plan:
         elif scheme.company_id != company_id:
             reason = OTHER_COMPANY
         planned = PlannedCompound(compound_id, count or 0, scheme, reason)
-        (skipped if reason else billed).append(planned)
-    return Plan(billed=billed, skipped=skipped)
+        (skipped if reason else to_bill if unbilled_houses else complete).append(planned)
+    return Plan(to_bill=to_bill, complete=complete, skipped=skipped)
 
 
 def chunks(compounds: list[PlannedCompound]) -> Iterator[list[PlannedCompound]]:
@@ -300,17 +312,17 @@ def execute_run(
             finished_at=None,
             error="",
             compounds_total=plan.total,
-            compounds_done=len(plan.skipped),
+            compounds_done=len(plan.skipped) + len(plan.complete),
         )
         run.refresh_from_db()
         if on_progress:
             on_progress(run)
         companies = PropertyCompany.objects.in_bulk(
-            {p.scheme.company_id for p in plan.billed if p.scheme is not None}
+            {p.scheme.company_id for p in plan.to_bill if p.scheme is not None}
         )
         for company in companies.values():
             company_account(company, AccountKind.INCOME)
-        for chunk in chunks(plan.billed):
+        for chunk in chunks(plan.to_bill):
             bill_chunk(run=run, chunk=chunk)
             run.refresh_from_db()
             if on_progress:

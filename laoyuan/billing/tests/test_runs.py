@@ -328,7 +328,8 @@ def test_progress_counts_compounds_bills_and_amount(cast):
         "finished": True,
     }
     plan = runs.plan_run(done)
-    assert [p.compound_id for p in plan.billed] == [cast.a.compound.pk]
+    assert [p.compound_id for p in plan.complete] == [cast.a.compound.pk]
+    assert plan.to_bill == []
     assert [(p.compound_id, p.skipped) for p in plan.skipped] == [
         (cast.a.other_compound.pk, "no property company")
     ]

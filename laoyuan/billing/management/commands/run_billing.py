@@ -66,10 +66,10 @@ class Command(BaseCommand):
             named = scope.compound or scope.company or scope.street or scope.district
             self.stdout.write(f"run {run.pk}: {period:%Y-%m} for {named}")
             run = runs.execute_run(run_id=run.pk, on_progress=self.progress)
-            plan = runs.plan_run(run)
+            skipped = len(runs.plan_run(run).skipped)
             self.stdout.write(
                 f"run {run.pk} {run.status}: {run.bills_created} bills, {run.amount_created} "
-                f"yuan; {len(plan.billed)} compounds billed, {len(plan.skipped)} skipped "
+                f"yuan; {run.compounds_total - skipped} compounds billed, {skipped} skipped "
                 "(no company or no posted scheme in force)"
             )
             if run.status != RunStatus.DONE:
