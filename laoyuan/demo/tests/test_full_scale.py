@@ -2,7 +2,6 @@
 
 import io
 import json
-from decimal import Decimal
 from typing import Any
 
 import pytest
