@@ -122,7 +122,7 @@ class RegistryWorkbook:
         for number, cells in enumerate(
             sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), start=1
         ):
-            matches = sum(1 for cell in cells if _header_key(cell) in index)
+            matches = sum(1 for cell in cells if header_key(cell) in index)
             if matches and (best is None or matches > best[0]):
                 best = (matches, number, cells)
         if best is None:
@@ -133,31 +133,7 @@ class RegistryWorkbook:
                 ]
             )
         _matches, header_row, cells = best
-        columns: dict[str, tuple[int, str]] = {}
-        errors: list[str] = []
-        for position, cell in enumerate(cells):
-            column = index.get(_header_key(cell))
-            if column is None:
-                continue
-            if column.key in columns:
-                errors.append(
-                    _("Sheet “%(sheet)s” has the column %(column)s twice.")
-                    % {"sheet": name, "column": column.header}
-                )
-                continue
-            columns[column.key] = (position, str(cell).strip())
-        missing = [c for c in spec.columns if c.required and c.key not in columns]
-        if missing:
-            errors.append(
-                _("Sheet “%(sheet)s” lacks the required columns: %(columns)s.")
-                % {
-                    "sheet": name,
-                    "columns": "、".join(f"{c.header} ({c.english})" for c in missing),
-                }
-            )
-        if errors:
-            raise WorkbookError(errors)
-        return SheetLayout(spec=spec, name=name, header_row=header_row, columns=columns)
+        return sheet_layout(spec, name, header_row, cells, index)
 
     def rows(self, key: str) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """(row number as Excel shows it, cell values) for each non-blank row under the header.
@@ -193,8 +169,45 @@ class RegistryWorkbook:
             ) from exc
 
 
-def _header_key(cell: Any) -> str:
+def header_key(cell: Any) -> str:
     return normalise_header(cell) if isinstance(cell, str) else ""
+
+
+def sheet_layout(
+    spec: SheetSpec,
+    name: str,
+    header_row: int,
+    cells: tuple[Any, ...],
+    index: dict[str, Column],
+) -> SheetLayout:
+    """Where each of ``spec``'s columns sits in the header row ``cells`` (``index`` maps a
+    normalised header to its column). Raises WorkbookError naming a column given twice or the
+    required columns missing."""
+    columns: dict[str, tuple[int, str]] = {}
+    errors: list[str] = []
+    for position, cell in enumerate(cells):
+        column = index.get(header_key(cell))
+        if column is None:
+            continue
+        if column.key in columns:
+            errors.append(
+                _("Sheet “%(sheet)s” has the column %(column)s twice.")
+                % {"sheet": name, "column": column.header}
+            )
+            continue
+        columns[column.key] = (position, str(cell).strip())
+    missing = [c for c in spec.columns if c.required and c.key not in columns]
+    if missing:
+        errors.append(
+            _("Sheet “%(sheet)s” lacks the required columns: %(columns)s.")
+            % {
+                "sheet": name,
+                "columns": "、".join(f"{c.header} ({c.english})" for c in missing),
+            }
+        )
+    if errors:
+        raise WorkbookError(errors)
+    return SheetLayout(spec=spec, name=name, header_row=header_row, columns=columns)
 
 
 # Writing --------------------------------------------------------------------------------------

@@ -24,17 +24,17 @@ from laoyuan.imports.columns import Column, SheetSpec, normalise_header
 from laoyuan.imports.services import check_upload
 from laoyuan.imports.validation import _Cells
 from laoyuan.imports.xlsx import (
+    HEADER_SEARCH_ROWS,
     MAX_ROWS_PER_SHEET,
     RowError,
     SheetLayout,
     WorkbookError,
     error_report,
+    header_key,
+    sheet_layout,
 )
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import Compound, House
-
-# The header is looked for in the first rows: ledgers often carry a title line above it.
-HEADER_SEARCH_ROWS = 10
 
 COMPOUND = Column(
     "compound",
@@ -114,7 +114,7 @@ def read_sheet(
             for number, cells in enumerate(
                 sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), start=1
             ):
-                matches = len({index[key].key for key in map(_header_key, cells) if key in index})
+                matches = len({index[key].key for key in map(header_key, cells) if key in index})
                 if matches and (best is None or matches > best[0]):
                     best = (matches, name, number, cells)
         if best is None:
@@ -125,30 +125,7 @@ def read_sheet(
                 ]
             )
         _matches, name, header_row, cells = best
-        columns: dict[str, tuple[int, str]] = {}
-        errors: list[str] = []
-        for position, cell in enumerate(cells):
-            column = index.get(_header_key(cell))
-            if column is None:
-                continue
-            if column.key in columns:
-                errors.append(
-                    _("Sheet “%(sheet)s” has the column %(column)s twice.")
-                    % {"sheet": name, "column": column.header}
-                )
-            columns[column.key] = (position, str(cell).strip())
-        missing = [c for c in spec.columns if c.required and c.key not in columns]
-        if missing:
-            errors.append(
-                _("Sheet “%(sheet)s” lacks the required columns: %(columns)s.")
-                % {
-                    "sheet": name,
-                    "columns": "、".join(f"{c.header} ({c.english})" for c in missing),
-                }
-            )
-        if errors:
-            raise WorkbookError(errors)
-        layout = SheetLayout(spec=spec, name=name, header_row=header_row, columns=columns)
+        layout = sheet_layout(spec, name, header_row, cells, index)
         rows = list(_data_rows(book[name], header_row))
     except WorkbookError:
         raise
@@ -159,10 +136,6 @@ def read_sheet(
     if not rows:
         raise WorkbookError([_("The workbook has no rows to import.")])
     return layout, rows
-
-
-def _header_key(cell: Any) -> str:
-    return normalise_header(cell) if isinstance(cell, str) else ""
 
 
 def _data_rows(sheet: Any, header_row: int) -> Iterator[tuple[int, tuple[Any, ...]]]:
