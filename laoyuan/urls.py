@@ -8,5 +8,7 @@ urlpatterns = [
     path("orgs/", include("laoyuan.orgs.urls")),
     path("imports/", include("laoyuan.imports.urls")),
     path("billing/", include("laoyuan.billing.urls")),
+    path("workorders/", include("laoyuan.workorders.urls")),
+    path("inbox/", include("laoyuan.inbox.urls")),
     path("api/v1/", include("laoyuan.api.urls")),
 ]

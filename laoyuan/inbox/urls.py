@@ -1,0 +1,5 @@
+from laoyuan.inbox import views
+
+app_name = "inbox"
+
+urlpatterns = views.urlpatterns

@@ -1,0 +1,7 @@
+from laoyuan.workorders.views import orders
+
+app_name = "workorders"
+
+urlpatterns = [
+    *orders.urlpatterns,
+]
