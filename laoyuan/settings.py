@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "laoyuan.workorders",
     "laoyuan.dashboard",
     "laoyuan.api",
+    "laoyuan.open311",
     "laoyuan.demo",
 ]
 

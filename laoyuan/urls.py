@@ -11,4 +11,5 @@ urlpatterns = [
     path("workorders/", include("laoyuan.workorders.urls")),
     path("inbox/", include("laoyuan.inbox.urls")),
     path("api/v1/", include("laoyuan.api.urls")),
+    path("open311/v2/", include("laoyuan.open311.urls")),
 ]
