@@ -238,7 +238,7 @@ def _by_branch(orders: Any, filters: dict[str, Q]) -> list[RateRow]:
     """Per compound in the database (one query), summed per compound party branch (one
     query for the branches of those compounds)."""
     per_compound = _grouped(orders, filters, "compound_id", "compound__name")
-    branches: dict[int, tuple[int, str]] = {}
+    branches: dict[int, tuple[int | None, str]] = {}
     for org_id, compound_id, name in (
         PartyOrg.objects.filter(
             level=PartyLevel.COMPOUND_BRANCH,
@@ -249,9 +249,10 @@ def _by_branch(orders: Any, filters: dict[str, Q]) -> list[RateRow]:
     ):
         branches[compound_id] = (org_id, name)  # ascending ids last: the first branch wins
     rows: dict[int | None, RateRow] = {}
+    no_branch: tuple[int | None, str] = (None, _("(no party branch)"))
     for values in per_compound:
-        org_id, name = branches.get(values["compound_id"], (None, _("(no party branch)")))
-        row = rows.setdefault(org_id, RateRow(org_id, name))
+        branch_id, name = branches.get(values["compound_id"], no_branch)
+        row = rows.setdefault(branch_id, RateRow(branch_id, name))
         row.add(_fill(RateRow(None, ""), values))
     return list(rows.values())
 
