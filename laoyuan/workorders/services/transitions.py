@@ -159,6 +159,19 @@ def _is_requester(order: WorkOrder, user: Any) -> tuple[bool, bool]:
     return False, False
 
 
+def asked_for(order: WorkOrder, user: Any) -> bool:
+    """Whether ``user`` asked for the order (and so may not supervise or verify it): its
+    requester; for an order taken on a household's behalf, a resident of that household; for
+    one taken with no household, the staff who took it."""
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    if order.requester_id is not None:
+        return bool(order.requester_id == user.pk)
+    if order.house_id is not None:
+        return order.house_id in scope_for(user, {Role.RESIDENT}).house
+    return bool(order.reported_by_id == user.pk)
+
+
 def hand_role(order: WorkOrder, user: Any, hand: str) -> tuple[str, bool] | None:
     """The role (and whether on a resident's behalf) in which ``user`` holds ``hand`` for this
     order, or None."""
@@ -212,7 +225,7 @@ def available_actions(order: WorkOrder, user: Any) -> list[str]:
         held = [hand_role(order, user, hand) for hand in move.hands]
         if not any(held):
             continue
-        if action in (Action.SUPERVISE, Action.VERIFY) and order.requester_id == user.pk:
+        if action in (Action.SUPERVISE, Action.VERIFY) and asked_for(order, user):
             continue
         if action == Action.VERIFY and order.status == S.DONE and _has_committee(order, today):
             continue
@@ -433,7 +446,7 @@ def _guard_and_apply(
     """Check what the action needs beyond status and hand; set its fields; return its details
     for the timeline."""
     data: dict[str, Any] = {}
-    if action in (Action.SUPERVISE, Action.VERIFY) and actor.pk == order.requester_id:
+    if action in (Action.SUPERVISE, Action.VERIFY) and asked_for(order, actor):
         raise Forbidden(_("You may not supervise or verify an order you asked for."))
     if move.note_required and not note:
         messages: dict[str, str] = {
