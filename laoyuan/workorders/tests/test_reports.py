@@ -2,11 +2,18 @@
 Excel export, on the hand-built set of ``report_orders`` (figures worked out there)."""
 
 import datetime
+import io
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
 
 from laoyuan.accounts.enums import Role
+from laoyuan.factories import as_user
 from laoyuan.workorders import reports
 from laoyuan.workorders.models import WorkOrder
 from laoyuan.workorders.reports import Period, RateRow, mean_hours, rate, rates
@@ -251,3 +258,224 @@ def test_period_months():
         datetime.date(2026, 2, 1),
     ]
     assert Period(MARCH, MARCH_END).label == "2026-03"
+
+
+# --- The page and its export ------------------------------------------------------------------
+
+READERS = [Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.BRANCH, Role.COMPANY, Role.COMMITTEE]
+
+
+def page_rows(html: str) -> dict[str, dict[str, str]]:
+    """The table's rows by their label ("total" for the total): {cell name: text}."""
+    rows = {}
+    for label, body in re.findall(r'<tr data-row="([^"]*)">(.*?)</tr>', html, re.S):
+        rows[unescape(label)] = dict(re.findall(r'data-cell="(\w+)">([^<]*)</td>', body))
+    return rows
+
+
+def shown(row: RateRow) -> dict[str, str]:
+    """How the page shows a row's figures."""
+
+    def percent(value):
+        return "—" if value is None else f"{value * 100:.2f}%"
+
+    def hours(value):
+        return "—" if value is None else str(value)
+
+    return {
+        "created": str(row.created),
+        "responded": str(row.responded),
+        "response_rate": percent(row.response_rate),
+        "due": str(row.due),
+        "resolved": str(row.resolved),
+        "resolution_rate": percent(row.resolution_rate),
+        "rated": str(row.rated),
+        "satisfied": str(row.satisfied),
+        "satisfaction_rate": percent(row.satisfaction_rate),
+        "avg_hours_to_accept": hours(row.avg_hours_to_accept),
+        "avg_hours_to_verify": hours(row.avg_hours_to_verify),
+    }
+
+
+SIDE_A_SHOWN = {
+    "created": "4",
+    "responded": "2",
+    "response_rate": "50.00%",
+    "due": "5",
+    "resolved": "2",
+    "resolution_rate": "40.00%",
+    "rated": "3",
+    "satisfied": "2",
+    "satisfaction_rate": "66.67%",
+    "avg_hours_to_accept": "17.0",
+    "avg_hours_to_verify": "104.0",
+}
+
+
+@pytest.mark.parametrize("role", READERS)
+def test_page_for_each_reader(cast, orders, role):
+    response = as_user(cast.users[role]).get(URL, {"period": "2026-03", "by": "compound"})
+
+    assert response.status_code == 200
+    rows = page_rows(response.content.decode())
+    assert rows[cast.a.compound.name] == SIDE_A_SHOWN
+    if role == Role.DISTRICT:
+        assert set(rows) == {cast.a.compound.name, cast.b.compound.name, "total"}
+        assert rows["total"]["created"] == "5"
+    else:
+        assert set(rows) == {cast.a.compound.name, "total"}
+        assert rows["total"] == SIDE_A_SHOWN
+
+
+def test_outsider_sees_only_their_street(cast, orders):
+    response = as_user(cast.users["outsider"]).get(URL, {"period": "2026-03", "by": "street"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert set(page_rows(html)) == {"乙街道", "total"}
+    assert "甲" not in html
+    other = as_user(cast.users["other_district"]).get(URL, {"period": "2026-03"})
+    assert "data-empty" in other.content.decode()
+    assert page_rows(other.content.decode()) == {}
+
+
+@pytest.mark.parametrize("who", [Role.GRID, Role.RESIDENT, Role.INSPECTOR])
+def test_other_roles_get_404(cast, orders, who):
+    client = as_user(cast.users[who])
+    assert client.get(URL).status_code == 404
+    assert client.get(EXPORT, {"period": "2026-03"}).status_code == 404
+
+
+def test_anonymous_is_sent_to_sign_in():
+    from laoyuan.factories import anonymous
+
+    response = anonymous().get(EXPORT)
+    assert response.status_code == 302
+    assert "/accounts/login/" in response["Location"] or "login" in response["Location"]
+
+
+def export_rows(content: bytes) -> list[list]:
+    sheet = load_workbook(io.BytesIO(content)).active
+    return [list(row) for row in sheet.iter_rows(values_only=True)]
+
+
+@pytest.mark.parametrize("by", reports.REPORT_BY)
+def test_export_equals_the_page(cast, orders, by):
+    client = as_user(cast.users[Role.DISTRICT])
+    params = {"start": "2026-02-01", "end": "2026-03-31", "by": by}
+    page = page_rows(client.get(URL, params).content.decode())
+    response = client.get(EXPORT, params)
+
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="workorder-rates-2026-02-01_2026-03-31-by-{by}.xlsx"'
+    )
+    rows = export_rows(response.content)
+    assert rows[0][1:] == [
+        "Orders reported",
+        "Accepted in time",
+        "Response rate",
+        "Orders due",
+        "Verified in time",
+        "Resolution rate",
+        "Orders rated",
+        "Rated 4 or 5",
+        "Satisfaction rate",
+        "Average hours to accept",
+        "Average hours to verify",
+    ]
+    names = list(shown(RateRow(None, "")))
+    exported = {}
+    for row in rows[1:]:
+        cells = {}
+        for name, value in zip(names, row[1:], strict=True):
+            if value is None:
+                cells[name] = "—"
+            elif name.endswith("_rate"):
+                cells[name] = f"{Decimal(str(value)) * 100:.2f}%"
+            elif name.startswith("avg_"):
+                cells[name] = f"{Decimal(str(value)):.1f}"
+            else:
+                cells[name] = str(value)
+        exported["total" if row[0] == "Total" else row[0]] = cells
+    assert exported == page
+    expected = rates(cast.users[Role.DISTRICT], datetime.date(2026, 2, 1), MARCH_END, by=by)
+    assert page["total"] == shown(expected.total)
+    assert exported["total"]["created"] == "6"
+
+
+def test_export_of_a_month_is_named_by_it(cast, orders):
+    response = as_user(cast.users[Role.STREET]).get(EXPORT, {"period": "2026-03", "by": "month"})
+    assert response["Content-Disposition"] == (
+        'attachment; filename="workorder-rates-2026-03-by-month.xlsx"'
+    )
+    rows = export_rows(response.content)
+    assert rows[0][0] == "Month"
+    assert [row[0] for row in rows[1:]] == ["2026-03", "Total"]
+    assert rows[1][1:4] == [4, 2, 0.5]
+
+
+def test_bad_period_shows_this_month_with_a_message(cast, orders):
+    client = as_user(cast.users[Role.STREET])
+    response = client.get(URL, {"start": "2026-03-31", "end": "2026-03-01"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "The range ends before it starts." in html
+    assert client.get(EXPORT, {"start": "2026-03-31", "end": "2026-03-01"}).status_code == 404
+    assert "Give the month as YYYY-MM." in client.get(URL, {"period": "2026-13"}).content.decode()
+    # An unknown grouping falls back to compounds.
+    assert (
+        page_rows(client.get(URL, {"period": "2026-03", "by": "x"}).content.decode())[
+            cast.a.compound.name
+        ]
+        == SIDE_A_SHOWN
+    )
+
+
+def _compounds_with_orders(cast, repair, n):
+    from laoyuan.factories import CompoundFactory
+    from laoyuan.orgs.enums import PartyLevel
+    from laoyuan.orgs.models import PartyOrg
+    from laoyuan.workorders.services.orders import create_order
+
+    for index in range(n):
+        compound = CompoundFactory(grid=cast.a.grid)
+        if index % 2:
+            PartyOrg.objects.create(
+                level=PartyLevel.COMPOUND_BRANCH,
+                name=f"支部{index}",
+                street=cast.a.street,
+                community=cast.a.community,
+                compound=compound,
+            )
+        order = create_order(
+            actor=cast.users[Role.STREET],
+            compound=compound,
+            category=repair,
+            description="灯不亮",
+            now=at(3, 3, 10),
+        )
+        WorkOrder.objects.filter(pk=order.pk).update(
+            status="rated",
+            accepted_at=at(3, 3, 11),
+            verified_at=at(3, 4, 10),
+            rated_at=at(3, 5, 10),
+            rating=5,
+            company=cast.a.company,
+        )
+
+
+@pytest.mark.parametrize("by", reports.REPORT_BY)
+def test_page_queries_do_not_grow_with_compounds(cast, repair, by):
+    client = as_user(cast.users[Role.STREET])
+    params = {"start": "2026-01-01", "end": "2026-03-31", "by": by}
+    _compounds_with_orders(cast, repair, 2)
+    client.get(URL, params)  # warm the session and the language
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(URL, params)
+    assert response.status_code == 200
+    _compounds_with_orders(cast, repair, 18)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(URL, params)
+    assert page_rows(response.content.decode())["total"]["created"] == "20"
+    assert len(many) == len(few)
