@@ -118,7 +118,7 @@ def queue_page(request: HttpRequest) -> HttpResponse:
 
     # One grouped query: each status's count and overdue count, with the filters (the tabs).
     counted: dict[str, dict[str, Any]] = {
-        row["status"]: row
+        row["status"]: dict(row)
         for row in filtered.order_by()
         .values("status")
         .annotate(n=Count("id"), late=Count("id", filter=overdue_q(now)))
