@@ -28,9 +28,11 @@ PATH: list[tuple[str, str, str, dict[str, Any]]] = [
 
 def report(cast: Cast, category: Category, actor: Any = None, **extra: Any) -> WorkOrder:
     """An order reported by the cast's resident (or ``actor``) for their house in A1."""
+    compound = extra.pop("compound", cast.a.compound)
+    compound.refresh_from_db()  # the cast's copy predates its management period
     return create_order(
         actor=actor or cast.users[Role.RESIDENT],
-        compound=extra.pop("compound", cast.a.compound),
+        compound=compound,
         house=extra.pop("house", cast.a.house),
         category=category,
         description=extra.pop("description", "楼道灯不亮"),
