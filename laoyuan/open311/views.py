@@ -32,6 +32,7 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this endpoint's behaviour last changed (discovery's changeset).
 CHANGESET = "2026-11-27T00:00:00+08:00"
 PLACE_ATTRIBUTE = "place"
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class Problem(Exception):
@@ -231,14 +232,14 @@ def _when(params: QueryDict, field: str, *, end: bool) -> datetime.datetime | No
         return None
     # An unencoded "+" in a query string arrives as a space: 10:00:00 08:00.
     text = re.sub(r" (\d{2}(:?\d{2})?)$", r"+\1", text)
+    value: datetime.datetime | None = None
     try:
-        value = parse_datetime(text)
-        if value is None:
-            day = parse_date(text)
-            if day is not None:
-                value = datetime.datetime.combine(
-                    day, datetime.time.max if end else datetime.time.min
-                )
+        day = parse_date(text) if _DATE_ONLY.match(text) else None
+        if day is not None:
+            # A whole day: from its first moment, or to its last.
+            value = datetime.datetime.combine(day, datetime.time.max if end else datetime.time.min)
+        else:
+            value = parse_datetime(text)
     except ValueError:
         value = None
     if value is None:

@@ -11,6 +11,7 @@ from django.utils import translation
 
 from laoyuan.open311.geo import EARTH_RADIUS_M
 from laoyuan.open311.services import create_partner
+from laoyuan.places.models import Compound
 
 KEY = "test-partner-key-1"
 # Compound A of the cast: centre and a square outline about 440 m across.
@@ -31,23 +32,22 @@ def english():
 @pytest.fixture
 def placed(cast):
     """The cast's district with compound A outlined and its neighbour given a centre."""
-    a = cast.a.compound
-    a.latitude, a.longitude = A_LAT, A_LNG
     d = 0.002
     lat, lng = float(A_LAT), float(A_LNG)
-    a.boundary = [
-        [
-            [lng - d, lat - d],
-            [lng + d, lat - d],
-            [lng + d, lat + d],
-            [lng - d, lat + d],
-            [lng - d, lat - d],
-        ]
+    outline = [
+        [lng - d, lat - d],
+        [lng + d, lat - d],
+        [lng + d, lat + d],
+        [lng - d, lat + d],
+        [lng - d, lat - d],
     ]
-    a.save()
-    b = cast.a.other_compound
-    b.latitude, b.longitude = B_LAT, B_LNG
-    b.save()
+    # Updates, not saves: the cast's instances predate the compound's managing company.
+    Compound.objects.filter(pk=cast.a.compound.pk).update(
+        latitude=A_LAT, longitude=A_LNG, boundary=[outline]
+    )
+    Compound.objects.filter(pk=cast.a.other_compound.pk).update(latitude=B_LAT, longitude=B_LNG)
+    cast.a.compound.refresh_from_db()
+    cast.a.other_compound.refresh_from_db()
     return cast
 
 
