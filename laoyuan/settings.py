@@ -275,6 +275,10 @@ SPECTACULAR_SETTINGS = {
         "ManagementModeEnum": "laoyuan.places.enums.ManagementMode",
         "HouseStatusEnum": "laoyuan.places.enums.HouseStatus",
         "CompanyKindEnum": "laoyuan.orgs.enums.CompanyKind",
+        "WorkOrderStatusEnum": "laoyuan.workorders.enums.Status",
+        "WorkOrderChannelEnum": "laoyuan.workorders.enums.Channel",
+        # Billing's payment channel keeps the name it had before work orders had channels.
+        "ChannelEnum": "laoyuan.billing.enums.Channel",
     },
 }
 

@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from laoyuan.api import billing, views
+from laoyuan.api import billing, views, workorders
 
 app_name = "api"
 
@@ -11,6 +11,7 @@ router.register("compounds", views.CompoundViewSet, basename="compound")
 router.register("houses", views.HouseViewSet, basename="house")
 router.register("fee-schemes", billing.FeeSchemeViewSet, basename="fee-scheme")
 router.register("billing-runs", billing.BillingRunViewSet, basename="billing-run")
+router.register("work-orders", workorders.WorkOrderViewSet, basename="work-order")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="token"),

@@ -19,6 +19,9 @@ PATHS = {
     "/api/v1/houses/{id}/account/": {"get"},
     "/api/v1/payments/": {"post"},
     "/api/v1/receipts/{number}/": {"get"},
+    "/api/v1/work-orders/": {"get", "post"},
+    "/api/v1/work-orders/{id}/": {"get"},
+    "/api/v1/work-orders/{id}/transition/": {"post"},
 }
 
 

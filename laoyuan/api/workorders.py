@@ -1,0 +1,311 @@
+"""The work-order API: report a problem, list and read orders, take a step.
+
+Thin views, scoped like the pages: every read goes through ``accounts.scoping`` (lists through
+``workorders.queries.orders_for``), every write is one ``workorders`` service. An order,
+compound or house outside the caller's scope is a 404, exactly like a missing one; in scope but
+not the caller's hand is a 403; a step its status does not allow is a 409 naming the allowed
+ones; a refusal by field is a 400. A refused step changes nothing (the service writes all or
+nothing).
+"""
+
+import datetime
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer, ValidationError, as_serializer_error
+from rest_framework.settings import api_settings
+
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.scoping import get_scoped_or_404, scope_for, scoped
+from laoyuan.api import serializers as s
+from laoyuan.api import workorder_serializers as w
+from laoyuan.api.views import BAD_REQUEST, ID, NOT_FOUND, UNAUTHENTICATED, validated
+from laoyuan.orgs.models import Committee
+from laoyuan.places.models import Compound, House
+from laoyuan.workorders.enums import Action, Status
+from laoyuan.workorders.models import Category, Event, WorkOrder
+from laoyuan.workorders.queries import orders_for, overdue_q
+from laoyuan.workorders.scoping import ORDER_ROLES, covers
+from laoyuan.workorders.services.orders import create_order
+from laoyuan.workorders.services.transitions import (
+    MOVES,
+    REOPEN_DAYS,
+    REOPEN_MAX_RATING,
+    Forbidden,
+    NotAllowed,
+    allowed_actions,
+    hand_role,
+)
+from laoyuan.workorders.services.transitions import transition as take_step
+
+FORBIDDEN = OpenApiResponse(
+    s.ErrorSerializer, description="In the caller's scope, but not the caller's hand."
+)
+NOT_ALLOWED = OpenApiResponse(
+    w.NotAllowedSerializer,
+    description="The order's status does not allow this action; ``allowed`` lists what it does.",
+)
+# Roles that work orders as staff: they see who took each step and the masked contact phone.
+STAFF_ROLES = ORDER_ROLES - {Role.RESIDENT}
+
+
+def _call_service[T](service: Callable[..., T], **kwargs: Any) -> T:
+    """Run a work-order service: its ValidationError is a 400 with errors by field, its
+    Forbidden a 403 with its message."""
+    try:
+        return service(**kwargs)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    except DjangoValidationError as exc:
+        errors = as_serializer_error(exc)
+        if NON_FIELD_ERRORS in errors:
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(NON_FIELD_ERRORS)
+        raise ValidationError(errors) from None
+
+
+def with_committee(orders: QuerySet[WorkOrder], today: datetime.date) -> QuerySet[WorkOrder]:
+    """``has_committee``: whether the order's compound has a committee in term today (a done
+    order then goes to the committee before the community may verify it)."""
+    in_term = Committee.objects.filter(
+        compound_id=OuterRef("compound_id"), term_start__lte=today, term_end__gte=today
+    )
+    return orders.annotate(has_committee=Exists(in_term))
+
+
+def actions_for(order: WorkOrder, user: Any, now: datetime.datetime) -> list[str]:
+    """``transitions.available_actions`` without a query per order: the committee check reads
+    the ``has_committee`` annotation (``with_committee``); the hands read the user's cached
+    scopes."""
+    result = []
+    for name in allowed_actions(order.status):
+        move = MOVES[name]
+        if not any(hand_role(order, user, hand) for hand in move.hands):
+            continue
+        if name in (Action.SUPERVISE, Action.VERIFY) and order.requester_id == user.pk:
+            continue
+        committee = order.has_committee  # type: ignore[attr-defined]  # with_committee's
+        if name == Action.VERIFY and order.status == Status.DONE and committee:
+            continue
+        if name == Action.REOPEN and not (
+            order.rating is not None
+            and order.rating <= REOPEN_MAX_RATING
+            and order.rated_at is not None
+            and now <= order.rated_at + datetime.timedelta(days=REOPEN_DAYS)
+        ):
+            continue
+        result.append(name)
+    return result
+
+
+def is_staff_for(order: WorkOrder, user: Any) -> bool:
+    """Whether the user sees the order through a staff role (not only as its household): the
+    Python twin of ``order_q`` for staff roles (``covers`` plus the compound's managing company)."""
+    scope = scope_for(user, STAFF_ROLES)
+    return covers(scope, order) or order.compound.company_id in scope.company
+
+
+def _list_queryset(user: Any, today: datetime.date) -> QuerySet[WorkOrder]:
+    return with_committee(orders_for(user).select_related("house__building"), today)
+
+
+def _detail_queryset(today: datetime.date) -> QuerySet[WorkOrder]:
+    events = Event.objects.select_related("actor").prefetch_related("photos")
+    orders = WorkOrder.objects.select_related(
+        "category", "compound", "company", "team", "house__building"
+    ).prefetch_related(Prefetch("events", queryset=events), "photos")
+    return with_committee(orders, today)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Work orders in the caller's scope, newest first",
+        description=(
+            "Offices see the orders of the places they cover, a company those of the compounds "
+            "it manages and those dispatched to it, a resident their household's. No names or "
+            "phones. `allowed_actions` are the steps the caller may take now."
+        ),
+        parameters=[w.WorkOrderFilterSerializer],
+        responses={200: w.WorkOrderSerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+    ),
+    retrieve=extend_schema(
+        summary="One work order, with its photos and timeline",
+        description=(
+            "The timeline names who took each step only to staff; a resident sees the role."
+        ),
+        parameters=[ID],
+        responses={200: w.WorkOrderDetailSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    ),
+    create=extend_schema(
+        summary="Report a problem (业主点单)",
+        description=(
+            "A resident reports for their own house (channel app); staff of the compound take "
+            "an order on a resident's behalf (house optional; channel phone by default, grid "
+            "for a grid worker). Emergency and complaint categories go at once to their "
+            "station. Photos as multipart files. A compound or house outside the caller's "
+            "scope is a 404; one in scope the caller may not report for is a 403."
+        ),
+        request={
+            "multipart/form-data": w.WorkOrderCreateSerializer,
+            "application/json": w.WorkOrderCreateSerializer,
+        },
+        responses={
+            201: w.WorkOrderDetailSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+        },
+    ),
+    transition=extend_schema(
+        summary="Take a step on a work order",
+        description=(
+            "dispatch (the branch; company defaults to the compound's managing company), "
+            "accept, start, finish (note required), return (note) — the company; supervise — "
+            "the committee; verify, close — the community; send_back (note) — the committee or "
+            "the community; rate (rating), cancel, reopen — the requester; transfer, "
+            "mark_duplicate, not_ours (note) — the branch. Answers the order; a refusal "
+            "changes nothing."
+        ),
+        parameters=[ID],
+        request={
+            "multipart/form-data": w.TransitionSerializer,
+            "application/json": w.TransitionSerializer,
+        },
+        responses={
+            200: w.WorkOrderDetailSerializer,
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: NOT_ALLOWED,
+        },
+    ),
+)
+class WorkOrderViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    lookup_value_regex = "[0-9]{1,18}"
+    queryset = WorkOrder.objects.none()  # only for schema generation; see get_queryset
+
+    def get_serializer_class(self) -> type[BaseSerializer]:
+        if self.action == "list":
+            return w.WorkOrderSerializer
+        return w.WorkOrderDetailSerializer
+
+    def get_queryset(self) -> QuerySet[WorkOrder]:
+        params = validated(w.WorkOrderFilterSerializer, self.request.query_params)
+        orders = _list_queryset(self.request.user, timezone.localdate())
+        if params.get("status"):
+            orders = orders.filter(status=params["status"])
+        if params.get("category"):
+            orders = orders.filter(category__code=params["category"])
+        if params.get("compound"):
+            orders = orders.filter(compound_id=int(params["compound"]))
+        if params.get("company"):
+            orders = orders.filter(company_id=int(params["company"]))
+        if params.get("overdue") is True:
+            orders = orders.filter(overdue_q(timezone.now()))
+        elif params.get("overdue") is False:
+            orders = orders.exclude(overdue_q(timezone.now()))
+        if params.get("created_after"):
+            orders = orders.filter(created_at__gte=params["created_after"])
+        if params.get("created_before"):
+            orders = orders.filter(created_at__lt=params["created_before"])
+        return orders
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the API always paginates
+        now = timezone.now()
+        context = {
+            **self.get_serializer_context(),
+            "now": now,
+            "actions": {order.pk: actions_for(order, request.user, now) for order in page},
+        }
+        return self.get_paginated_response(
+            w.WorkOrderSerializer(page, many=True, context=context).data
+        )
+
+    def _detail(self, pk: Any, response_status: int = status.HTTP_200_OK) -> Response:
+        user = self.request.user
+        order = get_scoped_or_404(_detail_queryset(timezone.localdate()), user, pk=pk)
+        now = timezone.now()
+        context = {
+            **self.get_serializer_context(),
+            "now": now,
+            "staff": is_staff_for(order, user),
+            "actions": {order.pk: actions_for(order, user, now)},
+        }
+        return Response(
+            w.WorkOrderDetailSerializer(order, context=context).data, status=response_status
+        )
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._detail(kwargs["pk"])
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = validated(w.WorkOrderCreateSerializer, request.data)
+        user = request.user
+        compound = scoped(Compound.objects.all(), user).filter(pk=data["compound"]).first()
+        if compound is None:
+            raise Http404
+        house = None
+        if data.get("house") is not None:
+            house = scoped(House.objects.all(), user).filter(pk=data["house"]).first()
+            if house is None:
+                raise Http404
+        category = Category.objects.filter(code=data["category"]).first()
+        if category is None:
+            raise ValidationError({"category": [_("No such category (service code).")]})
+        order = _call_service(
+            create_order,
+            actor=user,
+            compound=compound,
+            house=house,
+            category=category,
+            description=data["description"],
+            place=data.get("place", ""),
+            channel=data.get("channel") or None,
+            photos=request.FILES.getlist("photos"),
+        )
+        return self._detail(order.pk, status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"], url_path="transition")
+    def transition(self, request: Request, pk: str) -> Response:
+        # Scope first: another scope's order is a 404 whatever the body says.
+        order = get_scoped_or_404(WorkOrder.objects.all(), request.user, pk=pk)
+        data = validated(w.TransitionSerializer, request.data)
+        try:
+            _call_service(
+                take_step,
+                order_id=order.pk,
+                actor=request.user,
+                action=data["action"],
+                note=data.get("note", ""),
+                company_id=data.get("company"),
+                team_id=data.get("team"),
+                rating=data.get("rating"),
+                duplicate_of_id=data.get("duplicate_of"),
+                photos=request.FILES.getlist("photos"),
+            )
+        except NotAllowed as exc:
+            return Response(
+                {"detail": exc.message, "status": exc.status, "allowed": exc.allowed},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return self._detail(order.pk)
