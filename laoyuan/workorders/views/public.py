@@ -1,5 +1,102 @@
-"""Placeholder: filled in by its owner (see the issue-4 brief)."""
+"""A compound's public satisfaction list (满意公示): no login, no personal data, cacheable.
 
-from django.urls import URLPattern
+The compound's orders that the community verified and the resident rated 4 or 5 stars, newest
+first: the category, a short text, the day the work was done and the rating. Never a name, a
+phone, a house or the place in the compound; the short text has any run of three or more digits
+(a room or phone number) masked. Complaint and mediation orders (by category, or handled by a
+mediation station) are never listed: they are residents' disputes. An unknown code answers 404.
+"""
 
-urlpatterns: list[URLPattern] = []
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_cookie
+
+from laoyuan.places.models import Compound
+from laoyuan.workorders.enums import CategoryKind, Status, TeamKind
+from laoyuan.workorders.models import WorkOrder
+
+# A list that changes when an order is rated: a few minutes' cache is harmless.
+PUBLIC_MAX_AGE = 300
+# The newest this many orders.
+PUBLIC_LIMIT = 100
+SATISFIED_MIN = 4  # transitions.SATISFIED_MIN_RATING
+# Digits that could be a room, a door or a phone number: three or more, maybe with - or spaces.
+NUMBERS = re.compile(r"\d[\d\s\-－—]{1,}\d")
+
+
+def public_text(description: str, limit: int = 30) -> str:
+    """The order's text, short, one line, with room and phone numbers masked."""
+    text = " ".join(description.split())
+    text = NUMBERS.sub("***", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def satisfied_orders(compound: Compound) -> QuerySet[WorkOrder]:
+    """The compound's verified orders rated 4 or 5, complaints and mediation left out,
+    newest first (one query with their categories)."""
+    return (
+        WorkOrder.objects.filter(
+            compound=compound,
+            status__in=(Status.RATED, Status.CLOSED),
+            verified_at__isnull=False,
+            rating__gte=SATISFIED_MIN,
+        )
+        .exclude(category__kind=CategoryKind.COMPLAINT)
+        .exclude(Q(team__isnull=False) & Q(team__kind=TeamKind.MEDIATION))
+        .select_related("category")
+        .only("category", "description", "done_at", "verified_at", "rating", "rated_at")
+        .order_by("-verified_at", "-id")
+    )
+
+
+def _public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET only, varying on the language and large-type cookies; cacheable when read
+    anonymously, private when the header carries a signed-in reader's name."""
+
+    @require_GET
+    @vary_on_cookie
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if request.user.is_authenticated:
+            patch_cache_control(response, private=True, max_age=0)
+        else:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
+        return response
+
+    return wrapper
+
+
+@_public
+def public_satisfied(request: HttpRequest, code: str) -> HttpResponse:
+    compound = get_object_or_404(Compound.objects.select_related("company"), code=code)
+    orders = list(satisfied_orders(compound)[:PUBLIC_LIMIT])
+    rows = [
+        {
+            "category": order.category.shown_name,
+            "text": public_text(order.description),
+            "done": order.done_at or order.verified_at,
+            "rating": order.rating,
+            "stars": range(order.rating or 0),
+        }
+        for order in orders
+    ]
+    return render(
+        request,
+        "workorders/public_satisfied.html",
+        {"compound": compound, "rows": rows, "limit": PUBLIC_LIMIT},
+    )
+
+
+urlpatterns = [
+    path("public/<str:code>/", public_satisfied, name="public_satisfied"),
+]
