@@ -83,7 +83,7 @@ def test_command_with_a_given_key_and_its_errors(cast):
         stdout=out,
     )
     assert out.getvalue().splitlines()[1].endswith(": demo-open311-key")
-    with pytest.raises(CommandError, match="Another partner already has this key."):
+    with pytest.raises(CommandError, match=r"^Another partner already has this key\.$"):
         call_command(
             "open311_partner",
             "Again",
@@ -93,6 +93,6 @@ def test_command_with_a_given_key_and_its_errors(cast):
             "demo-open311-key",
             stdout=io.StringIO(),
         )
-    with pytest.raises(CommandError, match="No district has the code 'nope'."):
+    with pytest.raises(CommandError, match=r"^No district has the code 'nope'\.$"):
         call_command("open311_partner", "X", "--district", "nope", stdout=io.StringIO())
     assert Partner.objects.count() == 1
