@@ -252,10 +252,19 @@ class ItemForm(forms.Form):
         field.widget.attrs["class"] = "form-select form-select-sm"
         for name in ("description", "place", "house"):
             self.fields[name].widget.attrs["class"] = "form-control form-control-sm"
-        self.fields["house"].widget.attrs["placeholder"] = "1号楼-1-101"
 
 
 ItemFormSet = forms.formset_factory(ItemForm, extra=0, max_num=MAX_ITEMS, absolute_max=MAX_ITEMS)
+
+
+def _mark_invalid(form: forms.Form) -> None:
+    """Bootstrap's invalid look on the fields with errors (Django ties the error text)."""
+    if not form.is_bound:
+        return
+    for name in form.errors:
+        if name in form.fields:
+            widget = form.fields[name].widget
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
 
 
 def _compounds(user: Any) -> Any:
@@ -353,6 +362,8 @@ def problem_list_new(request: HttpRequest) -> HttpResponse:
             form_kwargs={"choices": choices},
             initial=[{} for _ in range(rows)],
         )
+    for each in [form, *formset.forms]:
+        _mark_invalid(each)
     return render(
         request,
         "workorders/problem_list_new.html",
