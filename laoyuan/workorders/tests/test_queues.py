@@ -233,11 +233,15 @@ def test_pagination(cast):
     assert len(shown(client.get(URL, {"role": Role.BRANCH, "page": 2}))) == 2
 
 
-@pytest.mark.parametrize("role", [Role.BRANCH, Role.COMMUNITY, Role.STREET])
+@pytest.mark.parametrize("role", list(EXPECTED))
 def test_constant_queries(cast, role, django_assert_num_queries):
-    status = {Role.BRANCH: Status.ORDERED, Role.COMMUNITY: Status.SUPERVISED}.get(
-        role, Status.ACCEPTED
-    )
+    status = {
+        Role.BRANCH: Status.ORDERED,
+        Role.COMPANY: Status.ACCEPTED,
+        Role.COMMITTEE: Status.DONE,
+        Role.COMMUNITY: Status.SUPERVISED,
+        Role.STREET: Status.ACCEPTED,
+    }[role]
     for _ in range(2):
         make(cast, status, company=cast.a.company, escalation=Escalation.STREET)
     client = as_user(cast.users[role])
