@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from laoyuan.core.personal import mask_phone
+from laoyuan.core.personal import mask_id_number, mask_phone
 from laoyuan.workorders.enums import OPEN311_CLOSED, CategoryKind, Channel, Status
 from laoyuan.workorders.models import Category, Partner, WorkOrder
 
@@ -23,8 +23,11 @@ from laoyuan.workorders.models import Category, Partner, WorkOrder
 MAX_REQUESTS = 1000
 MAX_SPAN_DAYS = 90
 
-# A mobile number anywhere in free text (not inside a longer run of digits).
+# A mobile number or an ID number anywhere in free text (not inside a longer run of digits),
+# and an e-mail address.
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+_ID_IN_TEXT = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
+_EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@([\w-]+(\.[\w-]+)+)")
 
 OPEN, CLOSED = "open", "closed"
 
@@ -62,8 +65,11 @@ def public_orders(partner: Partner | None = None) -> QuerySet[WorkOrder]:
 
 
 def public_description(order: WorkOrder) -> str:
-    """The resident's words as given, with phone numbers and the contact's name masked."""
-    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), order.description)
+    """The resident's words as given, with phone and ID numbers, e-mail addresses and the
+    contact's name masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), order.description)
+    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    text = _EMAIL_IN_TEXT.sub(lambda m: "***@" + m.group(1), text)
     name = order.contact_name.strip()
     if len(name) >= 2:
         text = text.replace(name, name[0] + "*" * (len(name) - 1))

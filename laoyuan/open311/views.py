@@ -326,7 +326,9 @@ def token(request: HttpRequest, token: str, fmt: str) -> HttpResponse:
     )
     if found is None:
         raise Problem(404, _("No service request has this token."))
-    return respond(fmt, "service_requests", [{"service_request_id": str(found), "token": token}])
+    return respond(
+        fmt, "service_requests", [{"service_request_id": str(found), "token": str(value)}]
+    )
 
 
 def not_found(request: HttpRequest, rest: str) -> HttpResponse:

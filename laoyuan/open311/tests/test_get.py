@@ -97,7 +97,9 @@ def test_no_personal_data_in_any_public_read(placed, partner):
         place="1号楼101",
         media_url="https://img.example.com/leak.jpg",
     )
-    resident = _resident_order(placed, description="请联系13812341234")
+    resident = _resident_order(
+        placed, description="请联系13812341234 或 a.b@mail.example.cn,身份证41010219800101123x"
+    )
     person = placed.a.resident_person
     secrets = [
         "王小明",
@@ -105,6 +107,8 @@ def test_no_personal_data_in_any_public_read(placed, partner):
         "wang@example.com",
         "甲一号院1号楼101",
         "1号楼101",
+        "a.b@mail.example.cn",
+        "41010219800101123",
         person.name,
         person.phone,
         "13812341234",
@@ -125,7 +129,9 @@ def test_no_personal_data_in_any_public_read(placed, partner):
                 assert secret not in body, (path, secret)
     rows = {row["service_request_id"]: row for row in _get(f"{BASE}/requests.json")}
     assert rows[str(order.pk)]["description"] == "王**家门口漏水,电话139****5678"
-    assert rows[str(resident.pk)]["description"] == "请联系138****1234"
+    assert rows[str(resident.pk)]["description"] == (
+        "请联系138****1234 或 ***@mail.example.cn,身份证4*************123X"
+    )
     # The partner's point is shown; a resident's order shows only its compound's centre.
     assert (rows[str(order.pk)]["lat"], rows[str(order.pk)]["long"]) == (34.750123, 113.680432)
     assert rows[str(order.pk)]["media_url"] == "https://img.example.com/leak.jpg"
