@@ -7,10 +7,10 @@ put one in the reverse proxy in front of a public deployment.
 
 GET requests: ``service_request_id`` (a comma list; every other filter is then ignored, as the
 spec says), ``service_code`` (a comma list), ``status`` (open, closed or both), ``start_date`` and
-``end_date`` (ISO 8601; without a zone they are Shanghai time; a bare date is the whole day; both
-inclusive, on the requested time), ``jurisdiction_id`` (a district code). Without dates it
-answers the last 90 days; one date alone reaches 90 days from it; a span over 90 days is a 400.
-At most 1000 requests, newest first.
+``end_date`` (ISO 8601, both inclusive, on the requested time; without a zone they are in the
+site's time zone, Asia/Shanghai by default; a bare date is the whole day), ``jurisdiction_id``
+(a district code). Without dates it answers the last 90 days; one date alone reaches 90 days
+from it; a span over 90 days is a 400. At most 1000 requests, newest first.
 """
 
 import datetime
