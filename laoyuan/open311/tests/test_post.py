@@ -18,6 +18,7 @@ from laoyuan.open311.tests.conftest import (
     north_of,
     xml_root,
 )
+from laoyuan.places.models import Compound
 from laoyuan.workorders.enums import Channel, Status
 from laoyuan.workorders.models import Event, WorkOrder
 
@@ -335,3 +336,23 @@ def test_each_partner_files_in_its_own_district(placed, partner):
     )
     assert response.status_code == 400
     assert list(WorkOrder.objects.values_list("compound", flat=True)) == [placed.c.compound.pk]
+
+
+def test_outline_as_the_demo_draws_it(placed, partner):
+    from laoyuan.demo.geometry import Rect
+
+    cell = Rect(113.70, 34.72, 113.71, 34.73).shrink(0.1)
+    Compound.objects.filter(pk=placed.a.other_compound.pk).update(
+        boundary=cell.polygon(), latitude=cell.latitude, longitude=cell.longitude
+    )
+    # Inside the shrunk cell, 504 m from its centre (beyond the nearest-centre rule).
+    response = _post(
+        {"api_key": KEY, "service_code": "repair", "lat": "34.7215", "long": "113.7015"}
+    )
+    assert response.status_code == 201
+    assert WorkOrder.objects.get().compound == placed.a.other_compound
+    # In the cell's margin: outside the outline, 648 m from the centre.
+    response = _post(
+        {"api_key": KEY, "service_code": "repair", "lat": "34.7205", "long": "113.7005"}
+    )
+    assert response.status_code == 400
