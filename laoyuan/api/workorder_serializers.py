@@ -24,9 +24,14 @@ PHOTOS_HELP = _(
 ) % {"n": MAX_PHOTOS}
 
 
+@extend_schema_field(OpenApiTypes.BINARY)
+class PhotoUploadField(serializers.FileField):
+    """One uploaded photo (a multipart file); ``services.photos`` checks that it is an image."""
+
+
 def photos_field() -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.FileField(),
+        child=PhotoUploadField(),
         required=False,
         max_length=MAX_PHOTOS,
         help_text=PHOTOS_HELP,

@@ -55,7 +55,7 @@ FORBIDDEN = OpenApiResponse(
 )
 NOT_ALLOWED = OpenApiResponse(
     w.NotAllowedSerializer,
-    description="The order's status does not allow this action; ``allowed`` lists what it does.",
+    description="The order's status does not allow this action; `allowed` lists what it does.",
 )
 # Roles that work orders as staff: they see who took each step and the masked contact phone.
 STAFF_ROLES = ORDER_ROLES - {Role.RESIDENT}

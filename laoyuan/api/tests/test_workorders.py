@@ -723,3 +723,57 @@ def test_mark_duplicate_and_cancel(cast: Cast, as_role: Client) -> None:
     )
     assert cancelled.status_code == 200
     assert (cancelled.json()["status"], cancelled.json()["allowed_actions"]) == ("cancelled", [])
+
+
+def test_reopen_within_the_window_after_a_poor_rating(cast: Cast, as_role: Client) -> None:
+    poor = advance(cast, report(cast), Status.VERIFIED)
+    good = advance(cast, report(cast), Status.RATED)  # rated 5 on the path
+    resident = as_role(Role.RESIDENT)
+
+    rated = resident.post(
+        f"{URL}{poor.pk}/transition/",
+        {"action": "rate", "rating": "2", "note": "Still flickers"},
+        format="multipart",
+    )
+    assert rated.status_code == 200, rated.content
+    assert (rated.json()["rating"], rated.json()["allowed_actions"]) == (2, ["reopen"])
+    reopened = step(resident, poor, action="reopen")
+    refused = step(resident, good, action="reopen")
+
+    assert reopened.status_code == 200
+    assert (reopened.json()["status"], reopened.json()["reopened"]) == ("dispatched", 1)
+    assert refused.status_code == 409
+    assert refused.json() == {
+        "detail": "Only an order rated 2 or less may be reopened, within 7 days of rating.",
+        "status": "rated",
+        "allowed": ["close"],
+    }
+    assert state(good)[:2] == ("rated", 8)
+
+
+def test_the_community_dispatches_an_escalated_order(cast: Cast, as_role: Client) -> None:
+    order = report(cast)
+    community = as_role(Role.COMMUNITY)
+    assert step(community, order, action="dispatch").status_code == 403
+    WorkOrder.objects.filter(pk=order.pk).update(escalation=1)
+
+    listed = community.get(URL).json()["results"][0]["allowed_actions"]
+    response = step(community, order, action="dispatch")
+
+    assert listed == ["dispatch", "mark_duplicate", "not_ours"]
+    assert response.status_code == 200
+    assert response.json()["timeline"][-1]["role"] == "community"
+
+
+def test_a_signed_in_browser_session_works_with_csrf(cast: Cast) -> None:
+    order = report(cast)
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(cast.users[Role.RESIDENT])
+
+    listed = client.get(URL)
+    without_token = step(client, order, action="cancel")
+
+    assert listed.status_code == 200
+    assert listed.json()["count"] == 1
+    assert without_token.status_code == 403
+    assert state(order) == ("ordered", 1, 0)
