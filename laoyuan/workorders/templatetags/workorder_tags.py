@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.workorders.enums import Status
+from laoyuan.workorders.scoping import INTAKE_ROLES
 
 register = template.Library()
 
@@ -62,6 +63,7 @@ def workorder_menu(context: dict[str, Any]) -> dict[str, Any]:
         "queue": None,
         "reports": None,
         "problem_lists": None,
+        "intake": None,
     }
     if user is None or not user.is_authenticated:
         return empty
@@ -73,6 +75,8 @@ def workorder_menu(context: dict[str, Any]) -> dict[str, Any]:
     queue_role = next((r for r in QUEUE_ROLES if scope.has_role(r)), None)
     if queue_role:
         menu["queue"] = _url("workorders:queue", f"?role={queue_role}")
+    if scope.has_role(*INTAKE_ROLES):
+        menu["intake"] = _url("workorders:report")
     if scope.has_role(*REPORT_ROLES):
         menu["reports"] = _url("workorders:reports")
     if scope.has_role(*PROBLEM_LIST_ROLES):

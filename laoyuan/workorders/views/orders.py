@@ -83,6 +83,11 @@ ACTION_HELP: dict[str, Any] = {
     Action.CANCEL: gettext_lazy("Withdraw the report before anyone takes it on."),
     Action.REOPEN: gettext_lazy("The problem is not solved: open the order again."),
 }
+# Buttons that read better in plain words than the action's name.
+BUTTON_LABELS: dict[str, Any] = {
+    Action.CANCEL: gettext_lazy("Withdraw my report"),
+    Action.RATE: gettext_lazy("Send my rating"),
+}
 RATINGS = (5, 4, 3, 2, 1)
 
 
@@ -126,7 +131,7 @@ def _action_forms(
         forms.append(
             {
                 "action": action,
-                "label": Action(action).label,
+                "label": BUTTON_LABELS.get(action, Action(action).label),
                 "help": ACTION_HELP.get(action, ""),
                 "note_label": NOTE_LABELS.get(action, gettext_lazy("Note (optional)")),
                 "note_required": MOVES[action].note_required,
