@@ -777,3 +777,38 @@ def test_a_signed_in_browser_session_works_with_csrf(cast: Cast) -> None:
     assert listed.json()["count"] == 1
     assert without_token.status_code == 403
     assert state(order) == ("ordered", 1, 0)
+
+
+def test_dispatch_to_a_streets_team_which_the_street_then_accepts(
+    cast: Cast, as_role: Client
+) -> None:
+    from laoyuan.workorders.enums import TeamKind
+    from laoyuan.workorders.models import Team
+
+    a, b = cast.a, cast.b
+    volunteers = Team.objects.create(
+        district=a.street.district, street=a.street, kind=TeamKind.VOLUNTEER, name="Volunteers"
+    )
+    theirs = Team.objects.create(
+        district=b.street.district, street=b.street, kind=TeamKind.VOLUNTEER, name="B team"
+    )
+    order = report(cast)
+    branch, street = as_role(Role.BRANCH), as_role(Role.STREET)
+
+    wrong = step(branch, order, action="dispatch", team=theirs.pk)
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"] == {"team": ["No such team in this order's street."]}
+    dispatched = step(branch, order, action="dispatch", team=volunteers.pk)
+    assert dispatched.status_code == 200
+    assert (dispatched.json()["company"], dispatched.json()["team"]) == (
+        None,
+        {"id": volunteers.pk, "name": "Volunteers", "kind": "volunteer"},
+    )
+    assert street.get(URL).json()["results"][0]["allowed_actions"] == ["accept", "return"]
+    accepted = step(street, order, action="accept")
+
+    assert accepted.status_code == 200
+    assert [(e["action"], e["role"], e["data"]) for e in accepted.json()["timeline"][1:]] == [
+        ("dispatch", "branch", {"company": None, "team": volunteers.pk}),
+        ("accept", "street", {}),
+    ]
