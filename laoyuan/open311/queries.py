@@ -64,12 +64,17 @@ def public_orders(partner: Partner | None = None) -> QuerySet[WorkOrder]:
     )
 
 
+def masked(text: str) -> str:
+    """Free text with phone and ID numbers and e-mail addresses masked."""
+    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), text)
+    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    return _EMAIL_IN_TEXT.sub(lambda m: "***@" + m.group(1), text)
+
+
 def public_description(order: WorkOrder) -> str:
     """The resident's words as given, with phone and ID numbers, e-mail addresses and the
     contact's name masked."""
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), order.description)
-    text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
-    text = _EMAIL_IN_TEXT.sub(lambda m: "***@" + m.group(1), text)
+    text = masked(order.description)
     name = order.contact_name.strip()
     if len(name) >= 2:
         text = text.replace(name, name[0] + "*" * (len(name) - 1))
@@ -78,7 +83,7 @@ def public_description(order: WorkOrder) -> str:
 
 def agency_responsible(order: WorkOrder) -> str | None:
     if order.status == Status.NOT_OURS and order.responsible:
-        return order.responsible
+        return masked(order.responsible)
     if order.team is not None:
         return order.team.name
     if order.company is not None:
