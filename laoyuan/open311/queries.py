@@ -1,9 +1,10 @@
 """What the public Open311 reads show: work orders as GeoReport v2 service requests.
 
 No key is needed to read, so nothing personal leaves here: no names, phones or e-mail, no
-house, no position from a resident's phone (orders from other channels show their compound's
-centre), phone numbers typed into a description masked, and complaint and mediation orders left
-out entirely (a partner reading with its key also sees the ones it filed itself).
+house or place within the compound, no position from a resident's phone (only a partner's own
+point is shown; other orders show their compound's centre), phone and ID numbers, e-mail
+addresses and the contact's name masked in the description, and complaint and mediation orders
+left out entirely (a partner reading with its key also sees the ones it filed itself).
 """
 
 import datetime
