@@ -214,6 +214,22 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", REDIS_URL or None)
 CELERY_TIMEZONE = TIME_ZONE
+# Periodic work, run by `celery beat` when a broker is configured (without one, cron runs
+# `manage.py escalate_overdue`, which does both).
+CELERY_BEAT_SCHEDULE = (
+    {
+        "workorders-escalate-overdue": {
+            "task": "laoyuan.workorders.tasks.escalate_overdue",
+            "schedule": 15 * 60,
+        },
+        "workorders-auto-close": {
+            "task": "laoyuan.workorders.tasks.auto_close",
+            "schedule": 60 * 60,
+        },
+    }
+    if CELERY_BROKER_URL
+    else {}
+)
 
 if REDIS_URL:
     CACHES = {
