@@ -17,6 +17,7 @@ from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, House, ManagementPeriod
 from laoyuan.places.queries import COMPOUND_ORDERINGS
+from laoyuan.workorders.enums import Status as WorkOrderStatus
 
 # --- Query parameters -------------------------------------------------------------------------
 
@@ -232,7 +233,8 @@ class OverviewFilterSerializer(serializers.Serializer):
         allow_blank=True,
         help_text=_(
             "The month of the collection and arrears figures, YYYY-MM. Default: the latest "
-            "month billed in the caller's scope."
+            "month billed in the caller's scope. Also the month of the work-order figures "
+            "(default: this month)."
         ),
     )
 
@@ -261,6 +263,50 @@ ArrearsByAgeSerializer = type(
 )
 
 
+WorkOrderStatusSerializer = type(
+    "WorkOrderStatusSerializer",
+    (serializers.Serializer,),
+    {status: serializers.IntegerField() for status in WorkOrderStatus.values},
+)
+
+
+def _rate(text: Any) -> serializers.CharField:
+    return serializers.CharField(allow_null=True, help_text=text)
+
+
+class WorkOrderFiguresSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text=_("The month, YYYY-MM."))
+    created = serializers.IntegerField(help_text=_("Orders reported in the month."))
+    open = serializers.IntegerField(
+        help_text=_("Orders not yet verified, as of now, whenever reported.")
+    )
+    overdue = serializers.IntegerField(
+        help_text=_("Open orders past their response or resolution target, as of now.")
+    )
+    by_status = WorkOrderStatusSerializer(
+        help_text=_("Orders reported in the month, by their status now.")
+    )
+    response_rate = _rate(
+        _(
+            "Orders reported in the month and accepted by their response target ÷ orders "
+            'reported, four decimals ("0.8750"); null when none.'
+        )
+    )
+    resolution_rate = _rate(
+        _(
+            "Orders verified by their resolution target ÷ orders whose target fell in the "
+            "month and has passed; null when none."
+        )
+    )
+    satisfaction_rate = _rate(_("Orders rated 4 or 5 ÷ orders rated in the month; null when none."))
+    avg_hours_to_verify = _rate(
+        _(
+            "Mean hours from report to verification of the orders verified in the month, one "
+            'decimal ("26.5"); null when none.'
+        )
+    )
+
+
 class OverviewSerializer(serializers.Serializer):
     compounds = serializers.IntegerField()
     area_m2 = serializers.FloatField(help_text=_("Sum of the houses' floor areas, m²."))
@@ -281,6 +327,13 @@ class OverviewSerializer(serializers.Serializer):
             "Unpaid bills up to the month, by months overdue (1-3, 4-6, 7-12, 13+); the month "
             "itself is not overdue."
         )
+    )
+    work_orders = WorkOrderFiguresSerializer(
+        allow_null=True,
+        help_text=_(
+            "Work orders of the month, the same figures as the work-order rates page; null "
+            "for a caller who reads no work-order rates (grid workers, residents, inspectors)."
+        ),
     )
 
 

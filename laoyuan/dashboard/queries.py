@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from laoyuan.accounts.scoping import scoped
 from laoyuan.billing.models import ZERO
@@ -23,6 +24,7 @@ from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, Street
+from laoyuan.workorders import reports as workorder_reports
 
 # A month as the command line and the API accept it: YYYY-MM.
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
@@ -99,6 +101,11 @@ def overview(
     ``street_id`` and ``community_id`` narrow the figures to one street or community inside that
     scope (the street and community pages); they never widen it. Narrowed to a community, the
     two billing figures are None: ``billing.queries`` reckons them by street and compound.
+
+    ``work_orders`` holds the work-order figures of ``period``'s month (default: this month)
+    as ``workorders.reports.figures`` reckons them — ``created``, ``open``, ``overdue``,
+    ``by_status``, ``response_rate``, ``resolution_rate``, ``satisfaction_rate``,
+    ``avg_hours_to_verify`` and ``period`` — or None for a user who reads no work-order rates.
     """
     compounds = scoped(Compound.objects.all(), user)
     if street_id is not None:
@@ -166,6 +173,12 @@ def overview(
             }
             for street_id, b in sorted(per_street.items(), key=lambda kv: streets[kv[0]].code)
         ],
+        "work_orders": workorder_reports.figures(
+            user,
+            workorder_reports.month_period(period or timezone.localdate()),
+            street_id=street_id,
+            community_id=community_id,
+        ),
         **(
             {"collection": None, "arrears_by_age": None}
             if community_id is not None

@@ -1,5 +1,6 @@
 """Each role's home page: who you are here, your scope's figures, and where you can go."""
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -37,6 +38,16 @@ def _place_link(assignment: RoleAssignment) -> tuple[str, str] | None:
     if level == ScopeLevel.COMPANY:
         return f"{list_url}?company={assignment.company_id}", str(assignment.company)
     return None
+
+
+def _percents(orders: dict[str, Any] | None) -> dict[str, Decimal | None] | None:
+    """The work-order rates (fractions as strings) in percent, for the home page's card."""
+    if orders is None:
+        return None
+    return {
+        name: None if orders[f"{name}_rate"] is None else Decimal(orders[f"{name}_rate"]) * 100
+        for name in ("response", "resolution", "satisfaction")
+    }
 
 
 @login_required
@@ -87,6 +98,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "figures": figures,
+            "work_order_percents": _percents(figures["work_orders"]),
             "list_url": reverse("places:compound_list"),
             "homes": homes,
         }

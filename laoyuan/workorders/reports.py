@@ -321,17 +321,31 @@ def _text(value: Decimal | None) -> str | None:
 
 
 def figures(
-    user: Any, period: Period, *, now: datetime.datetime | None = None
+    user: Any,
+    period: Period,
+    *,
+    street_id: int | None = None,
+    community_id: int | None = None,
+    now: datetime.datetime | None = None,
 ) -> dict[str, Any] | None:
-    """The overview's ``work_orders`` for ``period`` (None for a user outside
-    ``REPORT_ROLES``): ``created`` and ``by_status`` (orders created in the period, by their
-    status now), ``open`` and ``overdue`` (orders not yet verified, and those past a target, as
-    of now, whenever created), the three rates (strings with four places, or None) and
-    ``avg_hours_to_verify`` (string with one place, or None), as ``rates`` reckons them."""
+    """The overview's ``work_orders`` for ``period``, None for a user outside ``REPORT_ROLES``.
+
+    Keys: ``period`` (``YYYY-MM``, or ``YYYY-MM-DD_YYYY-MM-DD`` for a range); ``created`` and
+    ``by_status`` (orders created in the period, by their status now; every status is a key);
+    ``open`` and ``overdue`` (as of now, whenever created: orders not yet verified, and those
+    past a target — ``queries.overdue_q``); ``response_rate``, ``resolution_rate`` and
+    ``satisfaction_rate`` (strings with four places, or None when nothing is below the line)
+    and ``avg_hours_to_verify`` (a string with one place, or None), exactly the total row of
+    ``rates`` for the same period. ``street_id`` and ``community_id`` narrow the orders inside
+    the user's scope, never widen it. Three queries."""
     if scope_for(user, REPORT_ROLES).is_empty:
         return None
     now = now or timezone.now()
     orders = report_orders(user)
+    if street_id is not None:
+        orders = orders.filter(street_id=street_id)
+    if community_id is not None:
+        orders = orders.filter(community_id=community_id)
     filters = _filters(period, now)
     total = _fill(RateRow(None, ""), orders.filter(_any(filters)).aggregate(**_aggregates(filters)))
     current = orders.aggregate(

@@ -1,6 +1,7 @@
 """``python manage.py overview [--json] [--as USERNAME] [--period YYYY-MM]``: the district
 figures, as the pages and the API show them (``dashboard.queries.overview``), for the whole
-district or one user's scope; collection and arrears for the month (default: the latest billed)."""
+district or one user's scope; collection and arrears for the month (default: the latest billed),
+work orders for the month (default: this month)."""
 
 import json
 from decimal import Decimal
@@ -66,7 +67,30 @@ def render_table(figures: dict[str, Any]) -> str:
     ]
     for bucket, row in figures["arrears_by_age"].items():
         lines.append(f"{bucket:<18}{row['households']:>12,}{row['amount']:>16}")
+    orders = figures.get("work_orders")
+    if orders is not None:
+        lines += ["", *work_order_lines(orders)]
     return "\n".join(lines)
+
+
+def _percent(rate: str | None) -> str:
+    return "-" if rate is None else f"{Decimal(rate) * 100:.2f}%"
+
+
+def work_order_lines(orders: dict[str, Any]) -> list[str]:
+    hours = orders["avg_hours_to_verify"]
+    lines = [
+        f"work orders {orders['period']}: reported {orders['created']:,}, "
+        f"open now {orders['open']:,}, overdue now {orders['overdue']:,}",
+        f"{'response rate':<24}{_percent(orders['response_rate']):>10}",
+        f"{'resolution rate':<24}{_percent(orders['resolution_rate']):>10}",
+        f"{'satisfaction rate':<24}{_percent(orders['satisfaction_rate']):>10}",
+        f"{'hours to verify (mean)':<24}{'-' if hours is None else hours:>10}",
+    ]
+    reported = [(status, n) for status, n in orders["by_status"].items() if n]
+    if reported:
+        lines.append("reported, by status now: " + ", ".join(f"{s} {n:,}" for s, n in reported))
+    return lines
 
 
 class Command(BaseCommand):
@@ -80,7 +104,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--period",
             metavar="YYYY-MM",
-            help="month of the collection and arrears figures (default: the latest billed)",
+            help=(
+                "month of the collection and arrears figures (default: the latest billed) "
+                "and of the work-order figures (default: this month)"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
