@@ -275,3 +275,52 @@ def test_resident_navigation(cast):
     branch_html = as_user(cast.users[Role.BRANCH]).get("/inbox/").content.decode()
     assert ">My orders</a>" not in branch_html
     assert ">Report a problem</a>" not in branch_html
+
+
+def _menu(html: str) -> list[str]:
+    start = html.index('<ul class="dropdown-menu">') if '<ul class="dropdown-menu">' in html else -1
+    if start < 0:
+        return []
+    block = html[start : html.index("</ul>", start)]
+    return re.findall(r'class="dropdown-item" href="([^"]+)">', block)
+
+
+@pytest.mark.parametrize(
+    "role,entries",
+    [
+        (
+            Role.BRANCH,
+            ["/workorders/queue/?role=branch", REPORT, "/workorders/problem-lists/"],
+        ),
+        (
+            Role.COMPANY,
+            ["/workorders/queue/?role=company", REPORT, "/workorders/reports/"],
+        ),
+        (Role.COMMITTEE, ["/workorders/queue/?role=committee", REPORT]),
+        (
+            Role.COMMUNITY,
+            [
+                "/workorders/queue/?role=community",
+                REPORT,
+                "/workorders/problem-lists/",
+                "/workorders/reports/",
+            ],
+        ),
+        (
+            Role.STREET,
+            [
+                "/workorders/queue/?role=street",
+                REPORT,
+                "/workorders/problem-lists/",
+                "/workorders/reports/",
+            ],
+        ),
+        (Role.DISTRICT, ["/workorders/reports/"]),
+        (Role.GRID, [REPORT]),
+        (Role.INSPECTOR, []),
+        (Role.RESIDENT, []),
+    ],
+)
+def test_staff_work_order_menu(cast, role, entries):
+    html = as_user(cast.users[role]).get("/inbox/").content.decode()
+    assert _menu(html) == entries
