@@ -365,3 +365,47 @@ def test_bell_is_one_query(cast, django_assert_num_queries):
     Notification.objects.create(user=request.user, event="workorder.verify", subject="#1")
     with django_assert_num_queries(1):
         assert template.render(Context({"request": request})) == "1"
+
+
+def test_company_staff_read_names_before_dispatch(cast, order):
+    html = (
+        as_user(cast.users[Role.COMPANY])
+        .get(reverse("workorders:detail", args=[order.pk]))
+        .content.decode()
+    )
+    assert "<span data-actor>resident</span>" in html
+    # The company sees the compound's order, but no step is theirs yet.
+    assert re.findall(r'name="action" value="(\w+)"', html) == []
+
+
+def test_transfer_to_a_street_team(cast, order):
+    from laoyuan.workorders.models import Team
+
+    team = Team.objects.create(
+        district=cast.district,
+        street=cast.a.street,
+        kind="works",
+        name="街道维修队",
+    )
+    Team.objects.create(
+        district=cast.district, street=cast.b.street, kind="works", name="乙街道维修队"
+    )
+    transition(order_id=order.pk, actor=cast.users[Role.BRANCH], action="dispatch")
+    html = (
+        as_user(cast.users[Role.BRANCH])
+        .get(reverse("workorders:detail", args=[order.pk]))
+        .content.decode()
+    )
+    assert f'<option value="{team.pk}">街道维修队 (Works team)</option>' in html
+    assert "乙街道维修队" not in html
+    response = act(cast.users[Role.BRANCH], order, action="transfer", team=team.pk, company="")
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert (order.status, order.company, order.team) == (Status.DISPATCHED, None, team)
+    transfer = Event.objects.get(order=order, action="transfer")
+    assert transfer.data == {
+        "company": None,
+        "team": team.pk,
+        "from_company": cast.a.company.pk,
+        "from_team": None,
+    }
