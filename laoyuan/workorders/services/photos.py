@@ -34,6 +34,8 @@ def clean_photo(upload: UploadedFile, *, field: str = "photos") -> CleanPhoto:
         raise ValidationError(
             {field: _("%(name)s is larger than 8 MB.") % {"name": name}}, code="too_large"
         )
+    if upload.seekable():
+        upload.seek(0)  # a form or an earlier check may have read it already
     data = upload.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
         raise ValidationError(
