@@ -22,11 +22,15 @@ def url(code: str) -> str:
 
 def listed(html: str) -> list[tuple[str, str, str, str]]:
     """(category, text, done on, rating) of each row."""
-    return re.findall(
-        r"<td data-category>([^<]*)</td>\s*<td data-text>([^<]*)</td>\s*"
-        r'<td data-done class="text-nowrap">([^<]*)</td>\s*<td data-rating="(\d)"',
-        html,
-    )
+    rows = []
+    for item in re.findall(r"<li [^>]*data-order>(.*?)</li>", html, re.S):
+        category = re.search(r"data-category>([^<]*)<", item)
+        rating = re.search(r'data-rating="(\d)"', item)
+        text = re.search(r"data-text>([^<]*)<", item)
+        done = re.search(r"data-done>([^<]*)<", item)
+        assert category and rating and text and done
+        rows.append((category[1], text[1], done[1], rating[1]))
+    return rows
 
 
 def _rated(cast, category, text, rating, when, **fields):
