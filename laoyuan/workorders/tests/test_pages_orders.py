@@ -409,3 +409,38 @@ def test_transfer_to_a_street_team(cast, order):
         "from_company": cast.a.company.pk,
         "from_team": None,
     }
+
+
+def test_order_page_queries_do_not_grow_with_the_timeline(cast, order):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = as_user(cast.users[Role.COMMUNITY])
+    url = reverse("workorders:detail", args=[order.pk])
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    company = cast.users[Role.COMPANY]
+    transition(order_id=order.pk, actor=cast.users[Role.BRANCH], action="dispatch")
+    transition(order_id=order.pk, actor=company, action="accept")
+    transition(order_id=order.pk, actor=company, action="start")
+    transition(order_id=order.pk, actor=company, action="finish", note="好了")
+    short = count()  # done: 5 steps, 1 photo
+    for _ in range(3):
+        transition(
+            order_id=order.pk, actor=cast.users[Role.COMMITTEE], action="send_back", note="还漏"
+        )
+        transition(
+            order_id=order.pk,
+            actor=company,
+            action="finish",
+            note="再修",
+            photos=[jpeg("c.jpg"), jpeg("d.jpg")],
+        )
+    html = client.get(url).content.decode()
+    assert html.count('<li class="wo-step"') == 11
+    assert html.count('<img class="wo-thumb"') == 7
+    assert count() == short  # done again: 11 steps, 7 photos
