@@ -39,7 +39,9 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 # When this endpoint's behaviour last changed (discovery's changeset).
 CHANGESET = "2026-11-27T00:00:00+08:00"
 PLACE_ATTRIBUTE = "place"
-_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# An order id: ASCII digits that fit a 64-bit key.
+_ID = re.compile(r"^[0-9]{1,18}$")
 
 
 class Problem(Exception):
@@ -227,7 +229,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     row = {
         "service_request_id": str(order.pk),
         "token": str(order.token),
-        "service_notice": queries.service_notice(order),
+        "service_notice": queries.order_notice(order),
         "account_id": params.get("account_id", "").strip() or None,
     }
     return respond(fmt, "service_requests", [row], status=201)
@@ -263,7 +265,7 @@ def _list(request: HttpRequest, fmt: str, partner: Partner | None) -> HttpRespon
     if ids_text:
         # The spec: with service_request_id every other filter is ignored.
         ids = [part.strip() for part in ids_text.split(",") if part.strip()]
-        if not all(part.isdigit() for part in ids):
+        if not all(_ID.match(part) for part in ids):
             raise Problem(400, _("service_request_id: a comma-separated list of ids."))
         orders = orders.filter(pk__in=[int(part) for part in ids])
     else:
@@ -299,7 +301,7 @@ def _list(request: HttpRequest, fmt: str, partner: Partner | None) -> HttpRespon
                 % {"days": queries.MAX_SPAN_DAYS},
             )
         orders = orders.filter(created_at__gte=start, created_at__lte=end)
-    rows = [queries.request_row(order) for order in orders[: queries.MAX_REQUESTS]]
+    rows = queries.request_rows(orders, queries.MAX_REQUESTS)
     return respond(fmt, "service_requests", rows)
 
 
@@ -313,10 +315,14 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
 @endpoint("GET")
 def request_detail(request: HttpRequest, pk: str, fmt: str) -> HttpResponse:
     partner = _partner(request.GET.get("api_key", ""), required=False)
-    order = queries.public_orders(partner).filter(pk=int(pk)).first() if pk.isdigit() else None
-    if order is None:
+    rows = (
+        queries.request_rows(queries.public_orders(partner).filter(pk=int(pk)))
+        if _ID.match(pk)
+        else []
+    )
+    if not rows:
         raise Problem(404, _("No service request has this id."))
-    return respond(fmt, "service_requests", [queries.request_row(order)])
+    return respond(fmt, "service_requests", rows)
 
 
 @endpoint("GET")

@@ -348,6 +348,7 @@ def test_service_code_and_id_filters(placed):
         str(cleaning.pk),
         str(repair.pk),
     ]
+    assert _get(f"{BASE}/requests.json?service_request_id={'9' * 30}", 400)[0]["code"] == 400
     assert _get(f"{BASE}/requests.json?service_request_id=1;DROP", 400) == [
         {"code": 400, "description": "service_request_id: a comma-separated list of ids."}
     ]
@@ -369,6 +370,8 @@ def test_unknown_ids_and_tokens_are_404(placed):
     for path in (
         f"{BASE}/requests/999999.json",
         f"{BASE}/requests/abc.json",
+        f"{BASE}/requests/{'9' * 30}.json",
+        f"{BASE}/requests/²³.json",
         f"{BASE}/tokens/{uuid.uuid4()}.json",
         f"{BASE}/tokens/not-a-token.json",
     ):
