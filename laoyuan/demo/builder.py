@@ -32,6 +32,7 @@ from laoyuan.demo.plan import (
 )
 from laoyuan.demo.shape import shape_for
 from laoyuan.demo.users import DEFAULT_PASSWORD, DEMO_USERS, write_demo_users
+from laoyuan.demo.workorders import write_workorders
 from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import AgencyBranch, Cadre, PartyOrg, Post, PropertyCompany
 from laoyuan.people.models import Person
@@ -112,6 +113,7 @@ def build_demo(
         refresh_compound_totals()
         writer.stage("totals", "compound totals refreshed")
         write_billing(writer)
+        write_workorders(writer)
         audit.record(
             actor=None,
             action="demo.seeded",

@@ -20,6 +20,7 @@ from laoyuan.orgs.models import AgencyBranch, Cadre, Committee, PartyOrg, Post, 
 from laoyuan.people.models import Person, Residency
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Building, Compound, Grid, House, ManagementPeriod, Takeover
+from laoyuan.workorders.models import WorkOrder
 
 SCALE = "0.02"
 TODAY = "2026-11-27"
@@ -52,6 +53,18 @@ def fingerprint() -> dict[str, list[Any]]:
         "people": list(Person.objects.order_by("id").values_list("name", "phone")),
         "houses": list(
             House.objects.order_by("id").values_list("compound__code", "room", "area", "status")
+        ),
+        "work_orders": list(
+            WorkOrder.objects.order_by("compound__code", "created_at", "token").values_list(
+                "compound__code",
+                "created_at",
+                "category__code",
+                "channel",
+                "status",
+                "rating",
+                "token",
+                "updated_at",
+            )
         ),
     }
 
@@ -252,6 +265,8 @@ def test_seed_demo_same_seed_and_date_is_deterministic() -> None:
     other = build_and_forget(7)
 
     assert first == second
+    assert len(first["work_orders"]) == 565
+    assert first["work_orders"] != other["work_orders"]
     assert first["compounds"] != other["compounds"]
     assert first["people"] != other["people"]
 
