@@ -349,9 +349,35 @@ def test_other_roles_get_404(cast, orders, who):
 def test_anonymous_is_sent_to_sign_in():
     from laoyuan.factories import anonymous
 
-    response = anonymous().get(EXPORT)
-    assert response.status_code == 302
-    assert "/accounts/login/" in response["Location"] or "login" in response["Location"]
+    for address in (URL, EXPORT):
+        response = anonymous().get(address)
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next={address}"
+
+
+@pytest.mark.parametrize("role", [Role.COMMUNITY, Role.BRANCH, Role.COMPANY, Role.COMMITTEE])
+def test_side_b_hands_see_none_of_side_a(cast, orders, role):
+    """The same roles on side B (its community, its compound's branch and committee, its
+    company) read side B's one order, nothing of side A, on the page and in the export."""
+    from laoyuan.factories import user_with
+
+    scope = {
+        Role.COMMUNITY: cast.b.community,
+        Role.BRANCH: cast.b.compound,
+        Role.COMPANY: cast.b.company,
+        Role.COMMITTEE: cast.b.compound,
+    }[role]
+    client = as_user(user_with(role, scope))
+    params = {"period": "2026-03", "by": "compound"}
+    html = client.get(URL, params).content.decode()
+    assert page_rows(html) == {
+        cast.b.compound.name: shown(rates(cast.users["outsider"], MARCH, MARCH_END).total),
+        "total": shown(rates(cast.users["outsider"], MARCH, MARCH_END).total),
+    }
+    assert "甲" not in html
+    exported = export_rows(client.get(EXPORT, params).content)
+    assert [row[0] for row in exported[1:]] == [cast.b.compound.name, "Total"]
+    assert exported[2][1] == 1
 
 
 def export_rows(content: bytes) -> list[list]:
