@@ -37,13 +37,15 @@ def notify(
             for user in recipients.values()
         ]
     )
+    # Emails and SMS go out in the site's language, whatever the actor's page was in.
     with translation.override(settings.LANGUAGE_CODE):
-        text = f"{label(event)}: {subject}" + (f" — {note}" if note else "")
+        title = str(label(event))
+        text = f"{title}: {subject}" + (f" — {note}" if note else "")
     if email:
         for user in recipients.values():
             if user.email:
                 try:
-                    send_mail(str(label(event)), f"{text}\n{url}", None, [user.email])
+                    send_mail(title, f"{text}\n{url}", None, [user.email])
                 except Exception:
                     logger.exception("email to user %s failed", user.pk)
     for user in {u.pk: u for u in sms_users if u is not None}.values():

@@ -5,11 +5,13 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import User
 from laoyuan.inbox.services import notify
+from laoyuan.orgs.models import Committee
 from laoyuan.workorders.enums import Action, Escalation
 
 LABELS = {
@@ -67,8 +69,24 @@ def doers(order: Any) -> QuerySet[User]:
     return base.none()
 
 
-def dispatchers(order: Any) -> QuerySet[User]:
-    return users_holding(Role.BRANCH, order)
+def dispatchers(order: Any) -> list[User]:
+    """The branch, and the community and street once the order was escalated to them."""
+    roles = [Role.BRANCH]
+    if order.escalation >= Escalation.COMMUNITY:
+        roles.append(Role.COMMUNITY)
+    if order.escalation >= Escalation.STREET:
+        roles.append(Role.STREET)
+    found: dict[int, User] = {}
+    for role in roles:
+        found.update((user.pk, user) for user in users_holding(role, order))
+    return list(found.values())
+
+
+def _has_committee(order: Any) -> bool:
+    today = timezone.localdate()
+    return Committee.objects.filter(
+        compound_id=order.compound_id, term_start__lte=today, term_end__gte=today
+    ).exists()
 
 
 def requesters(order: Any) -> list[User]:
@@ -90,14 +108,16 @@ def requesters(order: Any) -> list[User]:
 def _next_hands(action: str, order: Any, data: dict[str, Any]) -> list[User]:
     match action:
         case Action.CREATE:
-            return list(dispatchers(order))
+            return dispatchers(order)
         case Action.DISPATCH | Action.TRANSFER | Action.REOPEN | Action.SEND_BACK:
             return list(doers(order))
         case Action.RETURN | Action.CANCEL:
-            return list(dispatchers(order))
+            return dispatchers(order)
         case Action.FINISH:
-            supervisors = list(users_holding(Role.COMMITTEE, order))
-            return supervisors or list(users_holding(Role.COMMUNITY, order))
+            # The committee supervises; where the compound has none in term, the community
+            # verifies the done order itself.
+            role = Role.COMMITTEE if _has_committee(order) else Role.COMMUNITY
+            return list(users_holding(role, order))
         case Action.SUPERVISE | Action.RATE:
             return list(users_holding(Role.COMMUNITY, order))
         case Action.ESCALATE:
