@@ -48,7 +48,7 @@ def notify(
                     send_mail(title, f"{text}\n{url}", None, [user.email])
                 except Exception:
                     logger.exception("email to user %s failed", user.pk)
-    for user in {u.pk: u for u in sms_users if u is not None}.values():
+    for user in {u.pk: u for u in sms_users if u is not None and u.is_active}.values():
         phone = getattr(user, "phone", "")
         if phone:
             try:

@@ -23,13 +23,22 @@ from laoyuan.workorders.services.photos import clean_photos
 from laoyuan.workorders.services.transitions import Forbidden, log_step
 
 MAX_DESCRIPTION = 2000
+# The order in which a staff member's intake roles are tried (the nearest to the compound
+# first), so one holding several is always logged in the same role.
+_NEAREST_FIRST = (Role.GRID, Role.BRANCH, Role.COMMITTEE, Role.COMPANY, Role.COMMUNITY, Role.STREET)
+INTAKE_ORDER: tuple[str, ...] = tuple(
+    sorted(
+        INTAKE_ROLES,
+        key=lambda r: (_NEAREST_FIRST.index(r) if r in _NEAREST_FIRST else len(_NEAREST_FIRST), r),
+    )
+)
 # The channel an order taken by staff comes through when none is given.
 STAFF_CHANNELS: dict[str, str] = {Role.GRID: Channel.GRID}
 
 
 def _intake_role(actor: Any, compound: Compound) -> str | None:
     """The staff role in which ``actor`` may take an order for ``compound``, if any."""
-    for role in INTAKE_ROLES:
+    for role in INTAKE_ORDER:
         scope = scope_for(actor, {role})
         if scope.everything or (
             compound.district_id in scope.district

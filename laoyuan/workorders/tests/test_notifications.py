@@ -262,3 +262,15 @@ def test_emails_go_out_in_the_sites_language_whatever_the_actors(
         title = str(LABELS["workorder.dispatch"])
     assert mail.subject == title
     assert mail.body.startswith(f"{title}: {order}")
+
+
+def test_a_deactivated_resident_hears_nothing(
+    cast, repair, resident, sms, mailoutbox, django_capture_on_commit_callbacks
+):
+    order = report(cast, repair)
+    resident.is_active = False
+    resident.save(update_fields=["is_active"])
+    with django_capture_on_commit_callbacks(execute=True):
+        transition(order_id=order.pk, actor=cast.users[Role.BRANCH], action=Action.DISPATCH)
+    assert _events(resident) == []
+    assert (sms, [m.to for m in mailoutbox]) == ([], [])
