@@ -510,6 +510,11 @@ def _guard_and_apply(
                     raise ValidationError(
                         {"duplicate_of": _("No such order in this compound.")}
                     ) from None
+                # Point at the first report, so duplicates never form a chain or a loop.
+                seen = {original.pk}
+                while original.duplicate_of_id is not None and original.duplicate_of_id not in seen:
+                    seen.add(original.duplicate_of_id)
+                    original = WorkOrder.objects.get(pk=original.duplicate_of_id)
                 if original.pk == order.pk:
                     raise ValidationError({"duplicate_of": _("An order cannot duplicate itself.")})
                 order.duplicate_of = original

@@ -317,6 +317,28 @@ def test_mark_duplicate(cast, repair):
     assert (third.status, third.duplicate_of) == (Status.DUPLICATE, None)
 
 
+def test_duplicates_point_at_the_first_report(cast, repair):
+    branch = cast.users[Role.BRANCH]
+    first, second, third = (report(cast, repair) for _ in range(3))
+    transition(order_id=second.pk, actor=branch, action="mark_duplicate", duplicate_of_id=first.pk)
+    third = transition(
+        order_id=third.pk, actor=branch, action="mark_duplicate", duplicate_of_id=second.pk
+    )
+    assert third.duplicate_of == first
+    assert last_event(third).data == {"duplicate_of": first.pk}
+
+
+def test_duplicates_never_loop(cast, repair):
+    branch = cast.users[Role.BRANCH]
+    first = report(cast, repair)
+    second = report(cast, repair)
+    transition(order_id=second.pk, actor=branch, action="mark_duplicate", duplicate_of_id=first.pk)
+    error = _refused(
+        first, ValidationError, actor=branch, action="mark_duplicate", duplicate_of_id=second.pk
+    )
+    assert error.message_dict == {"duplicate_of": ["An order cannot duplicate itself."]}
+
+
 def test_not_ours_names_who_is_responsible(cast, repair):
     order = report(cast, repair)
     branch = cast.users[Role.BRANCH]
