@@ -335,7 +335,9 @@ def log_step(
         fresh = WorkOrder.objects.select_related("team", "requester").get(pk=order_id)
         notices.announce(order=fresh, action=action, actor_id=actor_id, note=note, data=data)
 
-    transaction.on_commit(tell)
+    # Robust: the step is committed; a failure to tell anyone is logged, never raised at the
+    # actor (whose change would look failed though it was made).
+    transaction.on_commit(tell, robust=True)
     return event
 
 

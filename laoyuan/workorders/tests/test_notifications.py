@@ -274,3 +274,24 @@ def test_a_deactivated_resident_hears_nothing(
         transition(order_id=order.pk, actor=cast.users[Role.BRANCH], action=Action.DISPATCH)
     assert _events(resident) == []
     assert (sms, [m.to for m in mailoutbox]) == ([], [])
+
+
+def test_a_failure_to_notify_is_logged_not_raised(
+    cast, repair, resident, sms, caplog, monkeypatch, django_capture_on_commit_callbacks
+):
+    from laoyuan.workorders import notices
+
+    def broken(**kwargs):
+        raise RuntimeError("inbox down")
+
+    order = report(cast, repair)
+    monkeypatch.setattr(notices, "announce", broken)
+    with (
+        caplog.at_level(logging.ERROR, logger="django.db.backends.base"),
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+    ):
+        order = transition(order_id=order.pk, actor=cast.users[Role.BRANCH], action="dispatch")
+    assert len(callbacks) == 1
+    assert order.__class__.objects.get(pk=order.pk).status == Status.DISPATCHED
+    assert _events(resident) == []
+    assert any("inbox down" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
