@@ -1,0 +1,91 @@
+"""Two hands acting on one order at the same moment, against a real PostgreSQL: the order's
+row lock lets one step through and refuses the other from the status it finds."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from laoyuan.accounts.enums import Role
+from laoyuan.factories import user_with
+from laoyuan.workorders.enums import Action, Status
+from laoyuan.workorders.models import Category, Event
+from laoyuan.workorders.services.transitions import NotAllowed, transition
+from laoyuan.workorders.tests.flow import report, walk
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="needs PostgreSQL (CI's second pass)"
+)
+
+
+def _repair() -> Category:
+    # A transactional test may run after another flushed the categories the migration seeded.
+    category, _ = Category.objects.get_or_create(
+        code="repair",
+        defaults={
+            "name": "维修",
+            "name_en": "Repair",
+            "kind": "repair",
+            "response_hours": 24,
+            "resolution_hours": 120,
+        },
+    )
+    return category
+
+
+def _race(steps):
+    """Run each (actor, action, fields) in its own thread at once; the outcomes in order."""
+    start = threading.Barrier(len(steps))
+    outcomes: list[object] = [None] * len(steps)
+
+    def run(index, order_id, actor, action, fields):
+        try:
+            start.wait()
+            outcomes[index] = transition(
+                order_id=order_id, actor=actor, action=action, **fields
+            ).status
+        except NotAllowed as error:
+            outcomes[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, *step)) for i, step in enumerate(steps)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_one_of_two_concurrent_accepts_wins(cast):
+    order = walk(cast, report(cast, _repair()), Status.DISPATCHED)
+    company, colleague = cast.users[Role.COMPANY], user_with(Role.COMPANY, cast.a.company)
+    outcomes = _race([(order.pk, company, Action.ACCEPT, {}), (order.pk, colleague, "accept", {})])
+    refused = [o for o in outcomes if isinstance(o, NotAllowed)]
+    assert [o for o in outcomes if o not in refused] == [Status.ACCEPTED]
+    assert [(e.status, e.allowed) for e in refused] == [("accepted", ["start"])]
+    assert Event.objects.filter(order=order, action="accept").count() == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_cancel_racing_an_accept_leaves_one_story(cast):
+    order = walk(cast, report(cast, _repair()), Status.DISPATCHED)
+    outcomes = _race(
+        [
+            (order.pk, cast.users[Role.COMPANY], Action.ACCEPT, {}),
+            (order.pk, cast.users[Role.RESIDENT], Action.CANCEL, {}),
+        ]
+    )
+    order.refresh_from_db()
+    won = [o for o in outcomes if not isinstance(o, NotAllowed)]
+    assert won == [order.status]
+    assert order.status in (Status.ACCEPTED, Status.CANCELLED)
+    steps = list(Event.objects.filter(order=order).order_by("pk").values_list("action", flat=True))
+    assert steps == [
+        "create",
+        "dispatch",
+        "accept" if order.status == Status.ACCEPTED else "cancel",
+    ]
