@@ -90,3 +90,13 @@ def jpeg(name: str = "photo.jpg", size: tuple[int, int] = (40, 30), **save: Any)
     out = io.BytesIO()
     Image.new("RGB", size, (200, 60, 40)).save(out, "JPEG", **save)
     return SimpleUploadedFile(name, out.getvalue(), content_type="image/jpeg")
+
+
+def keep_committee_in_term(cast: Cast) -> None:
+    """The cast's committee serves until 2026-12-31; these tests need it in term whatever the
+    date they run on (tests about a compound without one change it themselves)."""
+    import datetime
+
+    from laoyuan.orgs.models import Committee
+
+    Committee.objects.filter(compound=cast.a.compound).update(term_end=datetime.date(2099, 12, 31))

@@ -19,9 +19,16 @@ from laoyuan.workorders.services.transitions import (
     escalate_overdue,
     transition,
 )
-from laoyuan.workorders.tests.flow import PATH, report, walk
+from laoyuan.workorders.tests.flow import PATH, keep_committee_in_term, report, walk
 
 pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture(autouse=True)
+def _committee_in_term(request):
+    if "cast" in request.fixturenames:
+        keep_committee_in_term(request.getfixturevalue("cast"))
+
 
 PHONE = "13812341234"
 

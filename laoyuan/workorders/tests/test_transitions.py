@@ -19,9 +19,16 @@ from laoyuan.workorders.services.transitions import (
     available_actions,
     transition,
 )
-from laoyuan.workorders.tests.flow import last_event, report, snapshot, walk
+from laoyuan.workorders.tests.flow import keep_committee_in_term, last_event, report, snapshot, walk
 
 pytestmark = pytest.mark.django_db(transaction=False)
+
+
+@pytest.fixture(autouse=True)
+def _committee_in_term(request):
+    if "cast" in request.fixturenames:
+        keep_committee_in_term(request.getfixturevalue("cast"))
+
 
 # For each action: the status it starts from (reached along the happy path, or by the setup
 # named) and the fields that make it valid apart from the hand that takes it.
