@@ -109,7 +109,18 @@ def _next_hands(action: str, order: Any, data: dict[str, Any]) -> list[User]:
     match action:
         case Action.CREATE:
             return dispatchers(order)
-        case Action.DISPATCH | Action.TRANSFER | Action.REOPEN | Action.SEND_BACK:
+        case Action.TRANSFER:
+            # The new hands, and the company it was taken from (so it stops the work).
+            previous = User.objects.none()
+            if data.get("from_company"):
+                previous = User.objects.filter(
+                    is_active=True,
+                    assignments__revoked_at__isnull=True,
+                    assignments__role=Role.COMPANY,
+                    assignments__company_id=data["from_company"],
+                ).distinct()
+            return [*doers(order), *previous]
+        case Action.DISPATCH | Action.REOPEN | Action.SEND_BACK:
             return list(doers(order))
         case Action.RETURN | Action.CANCEL:
             return dispatchers(order)

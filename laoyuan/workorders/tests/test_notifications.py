@@ -302,3 +302,24 @@ def test_a_failure_to_notify_is_logged_not_raised(
     assert order.__class__.objects.get(pk=order.pk).status == Status.DISPATCHED
     assert _events(resident) == []
     assert any("inbox down" in str(r.exc_info[1]) for r in caplog.records if r.exc_info)
+
+
+def test_a_transfer_tells_the_new_company_and_the_old(
+    cast, repair, resident, sms, django_capture_on_commit_callbacks
+):
+    from laoyuan.factories import user_with
+
+    b_staff = user_with(Role.COMPANY, cast.b.company)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = walk(cast, report(cast, repair), Status.DISPATCHED)
+    with django_capture_on_commit_callbacks(execute=True):  # each step commits on its own
+        transition(
+            order_id=order.pk,
+            actor=cast.users[Role.BRANCH],
+            action=Action.TRANSFER,
+            company_id=cast.b.company.pk,
+        )
+    assert _events(b_staff) == ["workorder.transfer"]
+    assert _events(cast.users[Role.COMPANY]) == ["workorder.dispatch", "workorder.transfer"]
+    assert _events(resident) == ["workorder.dispatch", "workorder.transfer"]
+    assert _events(cast.users[Role.BRANCH]) == ["workorder.create"]
