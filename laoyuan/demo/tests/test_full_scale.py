@@ -1,13 +1,18 @@
 """The full demo district (scale 1) reports the seed document's figures through `overview`."""
 
+import datetime
 import io
 import json
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Count
 
+from laoyuan.demo.workorders import demo_now
 from laoyuan.places.models import ManagementPeriod
+from laoyuan.workorders.models import Event, WorkOrder
+from laoyuan.workorders.queries import overdue_q
 
 
 def overview_json(*args: str) -> dict[str, Any]:
@@ -98,3 +103,23 @@ def test_seed_demo_full_scale_reports_the_seed_figures() -> None:
     assert october["period"] == "2026-10"
     assert october["rate"] == "0.7960"
     call_command("ledger_check", stdout=io.StringIO())
+
+    # A year of work orders until 2026-11-27 09:00 (demo.workorders), the same on any database.
+    orders = WorkOrder.objects.all()
+    assert orders.count() == 29_934
+    assert Event.objects.count() == 267_438
+    assert dict(orders.values_list("status").annotate(n=Count("id")).order_by()) == {
+        "ordered": 17,
+        "dispatched": 10,
+        "accepted": 16,
+        "in_progress": 81,
+        "done": 41,
+        "supervised": 49,
+        "verified": 175,
+        "rated": 28,
+        "closed": 27_693,
+        "cancelled": 507,
+        "duplicate": 621,
+        "not_ours": 696,
+    }
+    assert orders.filter(overdue_q(demo_now(datetime.date(2026, 11, 27)))).count() == 37
