@@ -23,6 +23,11 @@ urlpatterns = [
     ),
     path("payments/", billing.PaymentView.as_view(), name="payments"),
     path("receipts/<str:number>/", billing.ReceiptView.as_view(), name="receipt"),
+    re_path(
+        r"^work-orders/photos/(?P<pk>[0-9]{1,18})/$",
+        workorders.WorkOrderPhotoView.as_view(),
+        name="work-order-photo",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(), name="docs"),
     path("", include(router.urls)),

@@ -5,6 +5,7 @@ the caller's scope and call ``workorders.services`` for every write. Lists carry
 names or phones; a timeline names the actor only to staff (``context["staff"]``).
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -243,7 +244,8 @@ class PhotoSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_url(self, photo: Photo) -> str:
-        return str(photo.image.url)
+        # Through the scoped photo endpoint: residents' photos are never public media files.
+        return reverse("api:work-order-photo", args=[photo.pk])
 
 
 class EventSerializer(serializers.ModelSerializer):

@@ -15,9 +15,10 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -26,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer, ValidationError, as_serializer_error
 from rest_framework.settings import api_settings
+from rest_framework.views import APIView
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import get_scoped_or_404, scope_for, scoped
@@ -35,7 +37,7 @@ from laoyuan.api.views import BAD_REQUEST, ID, NOT_FOUND, UNAUTHENTICATED, valid
 from laoyuan.orgs.models import Committee
 from laoyuan.places.models import Compound, House
 from laoyuan.workorders.enums import Action, Status
-from laoyuan.workorders.models import Category, Event, WorkOrder
+from laoyuan.workorders.models import Category, Event, Photo, WorkOrder
 from laoyuan.workorders.queries import orders_for, overdue_q
 from laoyuan.workorders.scoping import ORDER_ROLES, covers
 from laoyuan.workorders.services.orders import create_order
@@ -309,3 +311,23 @@ class WorkOrderViewSet(
                 status=status.HTTP_409_CONFLICT,
             )
         return self._detail(order.pk)
+
+
+class WorkOrderPhotoView(APIView):
+    """One photo of an order, to the callers who may see the order (token or session)."""
+
+    @extend_schema(
+        operation_id="work_order_photos_retrieve",
+        summary="One work-order photo (the image itself)",
+        responses={
+            (200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY, description="JPEG or PNG"),
+            401: UNAUTHENTICATED,
+            404: NOT_FOUND,
+        },
+    )
+    def get(self, request: Request, pk: int) -> FileResponse:
+        row = get_scoped_or_404(Photo.objects.all(), request.user, pk=pk)
+        response = FileResponse(row.image.open("rb"), content_type=row.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

@@ -38,6 +38,7 @@ def test_docs_page_renders_the_api_without_csp_errors(browser_page: Any, live_se
         "/api/v1/work-orders/",
         "/api/v1/work-orders/{id}/",
         "/api/v1/work-orders/{id}/transition/",
+        "/api/v1/work-orders/photos/{id}/",
     ]
     # A blocked inline script or style shows up here as a console error.
     assert messages == []

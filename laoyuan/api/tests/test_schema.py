@@ -22,6 +22,7 @@ PATHS = {
     "/api/v1/work-orders/": {"get", "post"},
     "/api/v1/work-orders/{id}/": {"get"},
     "/api/v1/work-orders/{id}/transition/": {"post"},
+    "/api/v1/work-orders/photos/{id}/": {"get"},
 }
 
 

@@ -359,7 +359,7 @@ def test_multipart_photos_are_stored_cleaned(cast: Cast, as_role: Client) -> Non
     expected = [
         {
             "id": photo.pk,
-            "url": photo.image.url,
+            "url": f"/api/v1/work-orders/photos/{photo.pk}/",
             "content_type": "image/jpeg",
             "width": width,
             "height": height,
@@ -368,7 +368,9 @@ def test_multipart_photos_are_stored_cleaned(cast: Cast, as_role: Client) -> Non
     ]
     assert body["photos"] == expected
     assert body["timeline"][0]["photos"] == expected
-    assert all(p["url"].startswith("/media/workorders/") for p in expected)
+    # The scoped photo view serves them to the order's readers only.
+    assert as_role(Role.RESIDENT).get(expected[0]["url"]).status_code == 200
+    assert as_role("outsider").get(expected[0]["url"]).status_code == 404
     assert {photo.event.action for photo in photos} == {"create"}
 
 
@@ -412,7 +414,7 @@ def test_finishing_with_photos_through_multipart(cast: Cast, as_role: Client) ->
         [
             {
                 "id": photo.pk,
-                "url": photo.image.url,
+                "url": f"/api/v1/work-orders/photos/{photo.pk}/",
                 "content_type": "image/jpeg",
                 "width": 32,
                 "height": 24,

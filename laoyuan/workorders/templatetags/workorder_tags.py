@@ -9,14 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.workorders.enums import Status
+from laoyuan.workorders.reports import REPORT_ROLES
 from laoyuan.workorders.scoping import INTAKE_ROLES
+from laoyuan.workorders.services.problem_lists import PROBLEM_LIST_ROLES
 
 register = template.Library()
 
 # Roles with a queue, in the order the queue link prefers them.
 QUEUE_ROLES = (Role.BRANCH, Role.COMPANY, Role.COMMITTEE, Role.COMMUNITY, Role.STREET)
-REPORT_ROLES = (Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.COMPANY)
-PROBLEM_LIST_ROLES = (Role.BRANCH, Role.COMMUNITY, Role.STREET)
 
 # Roles recorded on timeline steps that are not account roles.
 OTHER_ROLES: dict[str, Any] = {

@@ -290,13 +290,26 @@ def _menu(html: str) -> list[str]:
     [
         (
             Role.BRANCH,
-            ["/workorders/queue/?role=branch", REPORT, "/workorders/problem-lists/"],
+            [
+                "/workorders/queue/?role=branch",
+                REPORT,
+                "/workorders/problem-lists/",
+                "/workorders/reports/",
+            ],
         ),
         (
             Role.COMPANY,
             ["/workorders/queue/?role=company", REPORT, "/workorders/reports/"],
         ),
-        (Role.COMMITTEE, ["/workorders/queue/?role=committee", REPORT]),
+        (
+            Role.COMMITTEE,
+            [
+                "/workorders/queue/?role=committee",
+                REPORT,
+                "/workorders/problem-lists/",
+                "/workorders/reports/",
+            ],
+        ),
         (
             Role.COMMUNITY,
             [
