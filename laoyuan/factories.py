@@ -218,7 +218,7 @@ def build_side(label: str, district: District | None = None) -> Side:
         kind=CommitteeKind.PROPERTY_MANAGEMENT,
         name=f"{label}物管会",
         term_start=datetime.date(2023, 1, 1),
-        term_end=datetime.date(2026, 12, 31),
+        term_end=datetime.date(2036, 12, 31),
     )
     top = PartyOrg.objects.create(
         level=PartyLevel.STREET_COMMITTEE, name=f"{label}街道党工委", street=street

@@ -435,7 +435,7 @@ def test_committee_update_records_changes(cast: Cast) -> None:
         cast.a.street.pk,
     )
     assert event.changes == {
-        "before": {"term_end": "2026-12-31"},
+        "before": {"term_end": "2036-12-31"},
         "after": {"term_end": "2027-06-30"},
     }
 

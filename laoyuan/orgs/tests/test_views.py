@@ -466,7 +466,7 @@ def test_committee_export_has_exact_rows(cast: Cast) -> None:
             "Property management committee (物业管理委员会)",
             "甲物管会",
             datetime.datetime(2023, 1, 1),
-            datetime.datetime(2026, 12, 31),
+            datetime.datetime(2036, 12, 31),
             1,
         ]
     ]

@@ -93,7 +93,7 @@ def jpeg(name: str = "photo.jpg", size: tuple[int, int] = (40, 30), **save: Any)
 
 
 def keep_committee_in_term(cast: Cast) -> None:
-    """The cast's committee serves until 2026-12-31; these tests need it in term whatever the
+    """The cast's committee serves until 2036-12-31; these tests need it in term whatever the
     date they run on (tests about a compound without one change it themselves)."""
     import datetime
 
