@@ -352,9 +352,12 @@ def walk(
     doer_role: str,
     dispatch_data: dict[str, Any],
     at_once: bool,
+    household: bool = True,
 ) -> None:
     """Walk one order from its creation until now (an order of a station's category was
-    dispatched at once when it was created)."""
+    dispatched at once when it was created). Only an order with a ``household`` behind it can
+    be cancelled or rated (an Open311 or consultation order has nobody to do it: once verified,
+    it closes itself after 7 days)."""
     kind = path.category.kind
     emergency = kind == "emergency"
     t = path.created_at
@@ -370,7 +373,7 @@ def walk(
 
     if not at_once:
         fate = rng.random()
-        if fate < 0.02:
+        if fate < 0.02 and household:
             path.step(Action.CANCEL, later(3), Role.RESIDENT)
             return
         at = later(1.5, 0.9, step=0)
@@ -433,7 +436,7 @@ def walk(
                 return
             break
         verified_at = t
-        if rng.random() < 0.22:
+        if rng.random() < 0.22 or not household:
             closes = _next_tick(verified_at + datetime.timedelta(days=AUTO_CLOSE_DAYS))
             path.step(Action.AUTO_CLOSE, closes, "system")
             return
@@ -698,6 +701,7 @@ def plan_orders(
             fields.update(house_id=None, problem_list_index=int(meeting_key))
         elif channel == Channel.APP and house_id == demo_house_id:
             fields["requester_id"] = demo_requester_id
+        household = fields["house_id"] is not None
         path = Path(category=category, created_at=at, now=now)
         role, on_behalf = CREATE_ROLES[channel]
         path.create(at, role, on_behalf, channel)
@@ -705,15 +709,15 @@ def plan_orders(
         if station is not None:
             data = {"company": station.company_id, "team": station.pk}
             path.step(Action.DISPATCH, at, "system", data={**data, "station": True})
-            walk(rng, path, place, _doer_role(station), data, at_once=True)
+            walk(rng, path, place, _doer_role(station), data, True, household)
         elif place.company_id is not None:
             data = {"company": place.company_id, "team": None}
-            walk(rng, path, place, Role.COMPANY, data, at_once=False)
+            walk(rng, path, place, Role.COMPANY, data, False, household)
         else:
             team = place.emergency_fallback if category.kind == "emergency" else place.fallback
             assert team is not None, compound.code
             data = {"company": team.company_id, "team": team.pk}
-            walk(rng, path, place, _doer_role(team), data, at_once=False)
+            walk(rng, path, place, _doer_role(team), data, False, household)
         path.finish()
         result.append((fields, path))
     return result, lists

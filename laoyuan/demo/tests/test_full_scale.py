@@ -107,19 +107,19 @@ def test_seed_demo_full_scale_reports_the_seed_figures() -> None:
     # A year of work orders until 2026-11-27 09:00 (demo.workorders), the same on any database.
     orders = WorkOrder.objects.all()
     assert orders.count() == 29_934
-    assert Event.objects.count() == 267_438
+    assert Event.objects.count() == 264_511
     assert dict(orders.values_list("status").annotate(n=Count("id")).order_by()) == {
         "ordered": 17,
-        "dispatched": 10,
-        "accepted": 16,
-        "in_progress": 81,
-        "done": 41,
-        "supervised": 49,
-        "verified": 175,
-        "rated": 28,
-        "closed": 27_693,
-        "cancelled": 507,
-        "duplicate": 621,
-        "not_ours": 696,
+        "dispatched": 15,
+        "accepted": 13,
+        "in_progress": 84,
+        "done": 39,
+        "supervised": 46,
+        "verified": 205,
+        "rated": 29,
+        "closed": 27_647,
+        "cancelled": 440,
+        "duplicate": 656,
+        "not_ours": 743,
     }
-    assert orders.filter(overdue_q(demo_now(datetime.date(2026, 11, 27)))).count() == 37
+    assert orders.filter(overdue_q(demo_now(datetime.date(2026, 11, 27)))).count() == 42
