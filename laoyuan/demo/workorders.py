@@ -4,7 +4,7 @@ Teams: an emergency repair station (应急维修服务站) per public company, a
 (矛盾投诉调解站) per street run by the street, and two volunteer teams per street run by their
 communities. The Open311 partner's API key is ``demo-open311-key`` (only its SHA-256 is stored).
 
-Orders: about 0.4 per household over the year before ``--today`` (about 28,000 at scale 1), more
+Orders: about 0.4 per household over the year before ``--today`` (29,934 at scale 1), more
 in the rainy summer, at the hours people report problems, across the categories and channels.
 Each order walks the state table from its creation until the demo's "now" (``--today`` at 09:00):
 dispatch within hours, acceptance within hours, the work within hours or days, supervision by the
@@ -13,12 +13,14 @@ or automatic closing after 7 days. Some are returned by the company, sent back b
 cancelled, marked duplicate or not ours, reopened after a poor rating, or stuck so that they are
 overdue at "now"; overdue ones carry the escalations the periodic task would have made.
 
-Rows are written set-based (``bulk_create`` in chunks), not through ``transition()`` (far too
-slow for a year), but every step is applied by ``Path.step`` following ``transitions.MOVES``,
-``STAMPS`` and the service's side effects, so each order's events reproduce its path (the tests
-replay them). The audit trail does not carry this history. Every draw comes from a generator
-seeded from the seed and the compound's code, so a seed and a date give the same orders on any
-database.
+Rows are written set-based in chunks (orders with ``bulk_create``, their events as plain rows),
+not through ``transition()`` (far too slow for a year), but every step is applied by
+``Path.step`` following ``transitions.MOVES``, ``STAMPS`` and the service's side effects, so each
+order's events reproduce its path (the tests replay them). The audit trail does not carry this
+history, and no photos are attached (the emergency categories require them in the live service).
+A consultation meeting's orders hang on its problem list. The demo compound also gets the demo
+resident's live orders, one waiting at each hand. Every draw comes from a generator seeded from
+the seed and the compound's code, so a seed and a date give the same orders on any database.
 """
 
 import datetime
