@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
@@ -47,13 +48,13 @@ class Action(models.TextChoices):
     SUPERVISE = "supervise", _("Pass supervision")
     SEND_BACK = "send_back", _("Send back")
     VERIFY = "verify", _("Verify")
-    RATE = "rate", _("Rate")
+    RATE = "rate", pgettext_lazy("work order", "Rate")
     CLOSE = "close", _("Close")
     RETURN = "return", _("Return to the branch")
     TRANSFER = "transfer", _("Transfer")
     MARK_DUPLICATE = "mark_duplicate", _("Mark as duplicate")
     NOT_OURS = "not_ours", _("Not ours")
-    CANCEL = "cancel", _("Cancel")
+    CANCEL = "cancel", pgettext_lazy("work order", "Cancel")
     REOPEN = "reopen", _("Reopen")
     ESCALATE = "escalate", _("Escalated")
     AUTO_CLOSE = "auto_close", _("Closed automatically")

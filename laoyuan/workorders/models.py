@@ -11,6 +11,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from laoyuan.workorders.enums import (
     AWAITING_RESPONSE,
@@ -28,7 +29,7 @@ class Category(models.Model):
     """A service (服务类别) with its service-level targets; ``code`` is Open311's service_code."""
 
     code = models.SlugField(_("service code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("work order", "name"), max_length=60)
     name_en = models.CharField(_("English name"), max_length=60)
     kind = models.CharField(_("kind"), max_length=16, choices=CategoryKind.choices)
     description = models.CharField(_("description"), max_length=300, blank=True)
@@ -86,7 +87,7 @@ class Team(models.Model):
         related_name="teams",
     )
     kind = models.CharField(_("kind"), max_length=16, choices=TeamKind.choices)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("work order", "name"), max_length=100)
     phone = models.CharField(_("duty phone"), max_length=20, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
@@ -110,7 +111,7 @@ class Partner(models.Model):
     district = models.ForeignKey(
         "places.District", verbose_name=_("district"), on_delete=models.PROTECT, related_name="+"
     )
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("work order", "name"), max_length=100)
     key_hash = models.CharField(_("API key hash"), max_length=64, unique=True)
     active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -185,7 +186,9 @@ class WorkOrder(models.Model):
         Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="orders"
     )
     description = models.TextField(_("description"), max_length=2000)
-    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    channel = models.CharField(
+        pgettext_lazy("work order", "channel"), max_length=16, choices=Channel.choices
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.ORDERED
     )
@@ -321,7 +324,9 @@ class Event(models.Model):
 
     order = models.ForeignKey(WorkOrder, on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=16, choices=Action.choices)
-    from_status = models.CharField(_("from"), max_length=16, choices=Status.choices, blank=True)
+    from_status = models.CharField(
+        pgettext_lazy("work order", "from"), max_length=16, choices=Status.choices, blank=True
+    )
     to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
@@ -241,7 +241,9 @@ class ItemForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 1}),
     )
-    place = forms.CharField(label=gettext_lazy("Where"), required=False, max_length=200)
+    place = forms.CharField(
+        label=pgettext_lazy("work order", "Where"), required=False, max_length=200
+    )
     house = forms.CharField(label=gettext_lazy("House (optional)"), required=False, max_length=40)
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
