@@ -27,11 +27,13 @@ import datetime
 import hashlib
 import math
 import random
+import secrets
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
@@ -890,11 +892,16 @@ def write_workorders(writer: Any) -> None:
     """The work-order stages of the demo: teams, the Open311 partner, a year of orders."""
     now = demo_now(writer.today)
     teams = write_teams(writer)
+    # The published key only where the published demo password is allowed too (DEBUG, tests);
+    # elsewhere a fresh key, shown once.
+    published = settings.DEBUG or settings.TESTING
+    key = PARTNER_KEY if published else secrets.token_urlsafe(24)
     partner = Partner.objects.create(
-        district=writer.district, name=PARTNER_NAME, key_hash=partner_key_hash()
+        district=writer.district, name=PARTNER_NAME, key_hash=partner_key_hash(key)
     )
     writer.count("teams", len(teams))
-    writer.stage("teams", f"{len(teams)} service teams, Open311 partner {PARTNER_NAME}")
+    shown = "" if published else f" (API key, shown once: {key})"
+    writer.stage("teams", f"{len(teams)} service teams, Open311 partner {PARTNER_NAME}{shown}")
     categories = {c.code: c for c in Category.objects.filter(active=True, code__in=CATEGORY_WEIGHT)}
     requester = User.objects.filter(username="demo-resident").values_list("pk", flat=True).first()
     places = _places(writer, teams)

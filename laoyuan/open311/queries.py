@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from laoyuan.core.personal import mask_id_number, mask_phone
-from laoyuan.workorders.enums import OPEN311_CLOSED, CategoryKind, Channel, Status
+from laoyuan.workorders.enums import OPEN311_CLOSED, CategoryKind, Channel, Status, TeamKind
 from laoyuan.workorders.models import Category, Partner, WorkOrder
 
 # GET requests answers at most this many (newest first) over at most this many days.
@@ -27,6 +27,9 @@ MAX_SPAN_DAYS = 90
 # A mobile number or an ID number anywhere in free text (not inside a longer run of digits),
 # and an e-mail address.
 _PHONE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+# Any other run of digits with separators (138-1234-5678, +86 138 1234 5678, 0371-66661234,
+# room numbers): masked whole, like the satisfaction list does.
+_NUMBER_RUN = re.compile(r"\+?\d[\d\s\-－—]{4,}\d")
 _ID_IN_TEXT = re.compile(r"(?<!\d)\d{17}[\dXx](?![\dXx])")
 _EMAIL_IN_TEXT = re.compile(r"[\w.+-]+@([\w-]+(\.[\w-]+)+)")
 
@@ -55,7 +58,7 @@ def services() -> QuerySet[Category]:
 
 def public_orders(partner: Partner | None = None) -> QuerySet[WorkOrder]:
     """The orders anyone may read, newest first; with a partner, also the complaints it filed."""
-    visible = ~Q(category__kind=CategoryKind.COMPLAINT)
+    visible = ~Q(category__kind=CategoryKind.COMPLAINT) & ~Q(team__kind=TeamKind.MEDIATION)
     if partner is not None:
         visible |= Q(partner=partner)
     return WorkOrder.objects.filter(visible).order_by("-created_at", "-id")
@@ -65,6 +68,7 @@ def masked(text: str) -> str:
     """Free text with phone and ID numbers and e-mail addresses masked."""
     text = _ID_IN_TEXT.sub(lambda m: mask_id_number(m.group(0).upper()), text)
     text = _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group(0)), text)
+    text = _NUMBER_RUN.sub(lambda m: m.group(0) if "*" in m.group(0) else "***", text)
     return _EMAIL_IN_TEXT.sub(lambda m: "***@" + m.group(1), text)
 
 

@@ -20,7 +20,7 @@ from laoyuan.workorders.enums import Action, Channel, Status
 from laoyuan.workorders.models import Category, Partner, ProblemList, Team, WorkOrder
 from laoyuan.workorders.scoping import INTAKE_ROLES
 from laoyuan.workorders.services.photos import clean_photos
-from laoyuan.workorders.services.transitions import Forbidden, log_step
+from laoyuan.workorders.services.transitions import Forbidden, log_step, route_to_station
 
 MAX_DESCRIPTION = 2000
 # The order in which a staff member's intake roles are tried (the nearest to the compound
@@ -107,7 +107,11 @@ def create_order(
         role, channel = "partner", Channel.OPEN311
     elif house is not None and house.pk in scope_for(actor, {Role.RESIDENT}).house:
         role, requester = Role.RESIDENT, actor
-        channel = channel or Channel.APP
+        if channel not in (None, "", Channel.APP):
+            # The phone, service-centre and grid channels are staff taking an order for a
+            # resident; a resident reporting for themselves does so through the app.
+            raise ValidationError({"channel": _("Residents report through the app.")})
+        channel = Channel.APP
     else:
         intake = _intake_role(actor, compound) if actor is not None else None
         if intake is None:
@@ -162,20 +166,5 @@ def create_order(
         )
         if station is not None:
             # Straight to the station; the branch is told (notices for create).
-            order.team = station
-            order.company_id = station.company_id
-            order.status = Status.DISPATCHED
-            order.dispatched_at = now
-            order.save(update_fields=["team", "company", "status", "dispatched_at"])
-            log_step(
-                order=order,
-                action=Action.DISPATCH,
-                from_status=Status.ORDERED,
-                actor=None,
-                role="system",
-                on_behalf=False,
-                note="",
-                data={"company": station.company_id, "team": station.pk, "station": True},
-                now=now,
-            )
+            order = route_to_station(order=order, station=station, now=now)
     return order

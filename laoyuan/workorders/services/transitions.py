@@ -148,13 +148,22 @@ def _doer_roles(order: WorkOrder, user: Any) -> str | None:
 
 
 def _is_requester(order: WorkOrder, user: Any) -> tuple[bool, bool]:
-    """(is the requester or their household, acting on their behalf as the staff who took it)."""
+    """(is the requester or their household, acting on their behalf as the staff who took it).
+
+    Staff who took an order by phone or at the service centre may cancel or rate it for the
+    resident (logged as on their behalf) — but never the hand that does the work: a company
+    never rates or withdraws an order dispatched to it."""
     if order.requester_id is not None:
         if order.requester_id == user.pk:
             return True, False
     elif order.house_id is not None and order.house_id in scope_for(user, {Role.RESIDENT}).house:
         return True, False
-    if order.reported_by_id is not None and order.reported_by_id == user.pk:
+    if (
+        order.requester_id is None
+        and order.reported_by_id is not None
+        and order.reported_by_id == user.pk
+        and _doer_roles(order, user) is None
+    ):
         return True, True
     return False, False
 
@@ -537,24 +546,48 @@ def _guard_and_apply(
                     allowed=[a for a in allowed_actions(order.status) if a != Action.REOPEN],
                 )
             data = {"rating": order.rating}
-            # A reopened order starts again with fresh targets, with the same company or team.
-            for stamp in (
-                "accepted_at",
-                "done_at",
-                "supervised_at",
-                "verified_at",
-                "rated_at",
-                "closed_at",
-            ):
-                setattr(order, stamp, None)
-            order.rating = None
-            order.rating_comment = ""
+            # A reopened order goes back to its company or team with fresh targets. Its earlier
+            # acceptance, verification and low rating stay on the order (and in the rates) until
+            # the new round replaces them: a reopen never erases a bad rating from the figures.
+            order.closed_at = None
             order.reopened += 1
             order.escalation = Escalation.NONE
             order.escalated_at = None
             order.response_due = now + datetime.timedelta(hours=order.category.response_hours)
             order.resolution_due = now + datetime.timedelta(hours=order.category.resolution_hours)
     return data
+
+
+def route_to_station(*, order: WorkOrder, station: Team, now: datetime.datetime) -> WorkOrder:
+    """Dispatch a just-created order of an emergency or complaint category straight to its
+    station (the system's dispatch: no branch in between; the branch is told of the order)."""
+    with transaction.atomic():
+        order = WorkOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+        if order.status != S.ORDERED:
+            raise NotAllowed(
+                _("Only a new order goes straight to a station."),
+                action=Action.DISPATCH,
+                status=order.status,
+                allowed=allowed_actions(order.status),
+            )
+        order.team = station
+        order.company_id = station.company_id
+        order.status = S.DISPATCHED
+        order.dispatched_at = now
+        order.updated_at = now
+        order.save(update_fields=["team", "company", "status", "dispatched_at", "updated_at"])
+        log_step(
+            order=order,
+            action=Action.DISPATCH,
+            from_status=S.ORDERED,
+            actor=None,
+            role=SYSTEM,
+            on_behalf=False,
+            note="",
+            data={"company": station.company_id, "team": station.pk, "station": True},
+            now=now,
+        )
+    return order
 
 
 def auto_close_verified(*, now: datetime.datetime | None = None) -> int:
@@ -596,7 +629,9 @@ def escalate_overdue(*, now: datetime.datetime | None = None) -> int:
                 .select_related("category")
                 .get(pk=order_id)
             )
-            level = _due_level(order, now)
+            # One level per run: the community always hears before the street does, even when
+            # the order is found long overdue (after downtime, or on the first run).
+            level = min(_due_level(order, now), order.escalation + 1)
             if level <= order.escalation:
                 continue
             order.escalation = level

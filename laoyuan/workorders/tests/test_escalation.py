@@ -104,10 +104,18 @@ def test_the_community_dispatches_an_escalated_order(cast, repair):
 
 def test_the_street_dispatches_after_the_second_level(cast, repair):
     order = report(cast, repair, now=T0)
-    # Nobody ran the job in between: the order goes straight to the level it is due.
+    # Nobody ran the job in between: it still rises one level per run, so the community hears
+    # of it before the street does.
+    assert escalate_overdue(now=T0 + 49 * H) == 1
+    order.refresh_from_db()
+    assert order.escalation == Escalation.COMMUNITY
     assert escalate_overdue(now=T0 + 49 * H) == 1
     order.refresh_from_db()
     assert order.escalation == Escalation.STREET
+    assert [e.data for e in order.events.filter(action="escalate")] == [
+        {"level": 1},
+        {"level": 2},
+    ]
     for who in ("outsider", Role.GRID):
         with pytest.raises(Exception) as caught:
             transition(order_id=order.pk, actor=cast.users[who], action=Action.DISPATCH)

@@ -430,12 +430,10 @@ def test_reopen_within_seven_days_when_rated_two_or_less(cast, repair, closed):
     edge = T0 + datetime.timedelta(days=7)
     order = transition(order_id=order.pk, actor=resident, action=Action.REOPEN, now=edge)
     assert order.status == Status.DISPATCHED
-    assert (order.rating, order.rated_at, order.verified_at, order.closed_at) == (
-        None,
-        None,
-        None,
-        None,
-    )
+    # The low rating and the first round's times stay (and count in the rates) until the new
+    # round replaces them; the order is no longer closed.
+    assert (order.rating, order.rated_at, order.closed_at) == (2, T0, None)
+    assert order.verified_at is not None
     assert (order.reopened, order.company, order.dispatched_at) == (1, cast.a.company, edge)
     assert order.response_due == edge + datetime.timedelta(hours=24)
     assert order.resolution_due == edge + datetime.timedelta(hours=120)
