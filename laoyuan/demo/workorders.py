@@ -312,17 +312,10 @@ class Path:
                 self.responsible = extra["note"][:200]
                 data = {"responsible": self.responsible}
             case Action.REOPEN:
+                # As the service does: the low rating and the first round's times stay until
+                # the new round replaces them.
                 data = {"rating": self.rating}
-                for stamp in (
-                    "accepted_at",
-                    "done_at",
-                    "supervised_at",
-                    "verified_at",
-                    "rated_at",
-                    "closed_at",
-                ):
-                    self.stamps[stamp] = None
-                self.rating, self.rating_comment = None, ""
+                self.stamps["closed_at"] = None
                 self.reopened += 1
                 self.escalation, self.escalated_at = 0, None
                 self.set_targets(at)

@@ -161,8 +161,8 @@ def test_demo_orders_replay_through_the_state_table() -> None:
             if event.action == Action.REOPEN:
                 assert rating is not None and rating <= 2
                 assert event.at <= stamps["rated_at"] + datetime.timedelta(days=REOPEN_DAYS)
-                stamps = {"dispatched_at": stamps.get("dispatched_at")}
-                rating, escalation, targets_from = None, 0, event.at
+                stamps["closed_at"] = None
+                escalation, targets_from = 0, event.at
             if event.action == Action.AUTO_CLOSE:
                 assert event.at >= stamps["verified_at"] + datetime.timedelta(days=7)
             status = move.target
