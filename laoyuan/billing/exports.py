@@ -12,24 +12,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from laoyuan.billing import queries
 from laoyuan.billing.queries import ArrearsRow, CollectionRow
+from laoyuan.core.excel import decimal_cell
 from laoyuan.orgs.exports import _save, sheet_title
 
 MONEY_FORMAT = "0.00"
 RATE_FORMAT = "0.00%"
-
-
-def _number(sheet: WriteOnlyWorksheet, value: Decimal | None, number_format: str) -> Any:
-    if value is None:
-        return None
-    # openpyxl writes a Decimal's exact digits (its stubs only list float).
-    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
-    cell.number_format = number_format
-    return cell
 
 
 def _group_headers() -> dict[str, str]:
@@ -59,9 +49,9 @@ def _collection_sheet(
         sheet.append(
             [
                 row.label,
-                _number(sheet, row.billed, MONEY_FORMAT),
-                _number(sheet, row.paid, MONEY_FORMAT),
-                _number(sheet, row.rate, RATE_FORMAT),
+                decimal_cell(sheet, row.billed, MONEY_FORMAT),
+                decimal_cell(sheet, row.paid, MONEY_FORMAT),
+                decimal_cell(sheet, row.rate, RATE_FORMAT),
             ]
         )
 
@@ -108,12 +98,12 @@ def arrears_by_age_workbook(
             [
                 str(queries.ARREARS_BUCKET_LABELS[bucket]),
                 figures["households"],
-                _number(sheet, figures["amount"], MONEY_FORMAT),
+                decimal_cell(sheet, figures["amount"], MONEY_FORMAT),
             ]
         )
         households += figures["households"]
         amount += figures["amount"]
-    sheet.append([_("Total"), households, _number(sheet, amount, MONEY_FORMAT)])
+    sheet.append([_("Total"), households, decimal_cell(sheet, amount, MONEY_FORMAT)])
     return _save(workbook)
 
 
@@ -141,7 +131,7 @@ def arrears_workbook(rows: Iterable[ArrearsRow], *, as_of: datetime.date) -> byt
                 f"{row.oldest_period:%Y-%m}",
                 row.months,
                 row.bills,
-                _number(sheet, row.outstanding, MONEY_FORMAT),
+                decimal_cell(sheet, row.outstanding, MONEY_FORMAT),
                 yes if row.settled else no,
             ]
         )

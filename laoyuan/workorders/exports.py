@@ -3,28 +3,18 @@ reports page: counts as integers, rates as fractions shown as percents, hours wi
 an office can sum and chart the columns. Rows come from ``workorders.reports``, already scoped to
 the reader."""
 
-from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from laoyuan.core.excel import decimal_cell
 from laoyuan.orgs.exports import _save, sheet_title
 from laoyuan.workorders.reports import RateRow, Report
 
 RATE_FORMAT = "0.00%"
 HOURS_FORMAT = "0.0"
-
-
-def _number(sheet: WriteOnlyWorksheet, value: Decimal | None, number_format: str) -> Any:
-    if value is None:
-        return None
-    # openpyxl writes a Decimal's exact digits (its stubs only list float).
-    cell = WriteOnlyCell(sheet, value=value)  # type: ignore[arg-type]
-    cell.number_format = number_format
-    return cell
 
 
 def group_headers() -> dict[str, str]:
@@ -59,15 +49,15 @@ def _cells(sheet: WriteOnlyWorksheet, row: RateRow) -> list[Any]:
         row.label,
         row.created,
         row.responded,
-        _number(sheet, row.response_rate, RATE_FORMAT),
+        decimal_cell(sheet, row.response_rate, RATE_FORMAT),
         row.due,
         row.resolved,
-        _number(sheet, row.resolution_rate, RATE_FORMAT),
+        decimal_cell(sheet, row.resolution_rate, RATE_FORMAT),
         row.rated,
         row.satisfied,
-        _number(sheet, row.satisfaction_rate, RATE_FORMAT),
-        _number(sheet, row.avg_hours_to_accept, HOURS_FORMAT),
-        _number(sheet, row.avg_hours_to_verify, HOURS_FORMAT),
+        decimal_cell(sheet, row.satisfaction_rate, RATE_FORMAT),
+        decimal_cell(sheet, row.avg_hours_to_accept, HOURS_FORMAT),
+        decimal_cell(sheet, row.avg_hours_to_verify, HOURS_FORMAT),
     ]
 
 

@@ -5,50 +5,23 @@ notice board anyway, and the QR code on the printed notice opens this page. Noth
 person or shows a phone other than the company's service phone; an unknown code answers 404.
 """
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_cookie
 
 from laoyuan.billing import queries
 from laoyuan.billing.qr import qr_svg
+from laoyuan.core.public import public_page
 from laoyuan.places.models import Compound
-
-# Notices change when a scheme is posted or a month is billed: a few minutes' cache is harmless.
-PUBLIC_MAX_AGE = 300
 
 
 def _compound(code: str) -> Compound:
     return get_object_or_404(Compound.objects.select_related("company", "street"), code=code)
 
 
-def _public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET only, varying on the language and large-type cookies; cacheable by anyone when read
-    anonymously. A signed-in reader's copy carries their name in the header: private."""
-
-    @require_GET
-    @vary_on_cookie
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            patch_cache_control(response, private=True, max_age=0)
-        else:
-            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-        return response
-
-    return wrapper
-
-
-@_public
+@public_page
 def public_notice(request: HttpRequest, code: str) -> HttpResponse:
     """The fee notice: the schemes in force and upcoming, their package and costs, the trial
     period, the vacant and unsold policy, and a QR code to this page."""
@@ -66,7 +39,7 @@ def public_notice(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-@_public
+@public_page
 def public_qr(request: HttpRequest, code: str) -> HttpResponse:
     """The notice's QR code: an SVG of the notice page's absolute address."""
     compound = _compound(code)
@@ -75,7 +48,7 @@ def public_qr(request: HttpRequest, code: str) -> HttpResponse:
     return HttpResponse(qr_svg(url, title=title), content_type="image/svg+xml")
 
 
-@_public
+@public_page
 def public_arrears(request: HttpRequest, code: str) -> HttpResponse:
     """The house numbers with overdue fees and how many months: never a name or an amount."""
     compound = _compound(code)

@@ -8,27 +8,21 @@ mediation station) are never listed: they are residents' disputes. An unknown co
 """
 
 import re
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
-from django.utils.cache import patch_cache_control
-from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_cookie
 
+from laoyuan.core.public import public_page
 from laoyuan.places.models import Compound
 from laoyuan.workorders.enums import CategoryKind, Status, TeamKind
 from laoyuan.workorders.models import WorkOrder
+from laoyuan.workorders.services.transitions import SATISFIED_MIN_RATING
 
-# A list that changes when an order is rated: a few minutes' cache is harmless.
-PUBLIC_MAX_AGE = 300
 # The newest this many orders.
 PUBLIC_LIMIT = 100
-SATISFIED_MIN = 4  # transitions.SATISFIED_MIN_RATING
+SATISFIED_MIN = SATISFIED_MIN_RATING
 # Digits that could be a room, a door or a phone number: three or more, maybe with - or spaces.
 NUMBERS = re.compile(r"\d[\d\s\-－—]{1,}\d")
 
@@ -58,25 +52,7 @@ def satisfied_orders(compound: Compound) -> QuerySet[WorkOrder]:
     )
 
 
-def _public(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """GET only, varying on the language and large-type cookies; cacheable when read
-    anonymously, private when the header carries a signed-in reader's name."""
-
-    @require_GET
-    @vary_on_cookie
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        response = view(request, *args, **kwargs)
-        if request.user.is_authenticated:
-            patch_cache_control(response, private=True, max_age=0)
-        else:
-            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE)
-        return response
-
-    return wrapper
-
-
-@_public
+@public_page
 def public_satisfied(request: HttpRequest, code: str) -> HttpResponse:
     compound = get_object_or_404(Compound.objects.select_related("company"), code=code)
     orders = list(satisfied_orders(compound)[:PUBLIC_LIMIT])
