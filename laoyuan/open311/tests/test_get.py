@@ -116,15 +116,21 @@ def test_no_personal_data_in_any_public_read(placed, partner):
         placed.users[Role.RESIDENT].username,
     ]
     for fmt in ("json", "xml"):
-        for path in (
-            f"{BASE}/requests.{fmt}",
-            f"{BASE}/requests/{order.pk}.{fmt}",
-            f"{BASE}/requests/{resident.pk}.{fmt}",
-            f"{BASE}/requests.{fmt}?service_request_id={order.pk},{resident.pk}",
-            f"{BASE}/tokens/{order.token}.{fmt}",
+        for path, shown in (
+            (f"{BASE}/requests.{fmt}", (order.pk, resident.pk)),
+            (f"{BASE}/requests/{order.pk}.{fmt}", (order.pk,)),
+            (f"{BASE}/requests/{resident.pk}.{fmt}", (resident.pk,)),
+            (
+                f"{BASE}/requests.{fmt}?service_request_id={order.pk},{resident.pk}",
+                (order.pk, resident.pk),
+            ),
+            (f"{BASE}/tokens/{order.token}.{fmt}", (order.pk,)),
         ):
             body = client().get(path).content.decode()
-            assert f"{order.pk}" in body
+            # Each read shows the requests asked for (ids quoted or tagged, so "1" never
+            # matches inside a date).
+            for pk in shown:
+                assert f'"{pk}"' in body or f">{pk}<" in body, (path, pk)
             for secret in secrets:
                 assert secret not in body, (path, secret)
     rows = {row["service_request_id"]: row for row in _get(f"{BASE}/requests.json")}
