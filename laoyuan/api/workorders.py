@@ -36,20 +36,15 @@ from laoyuan.api import workorder_serializers as w
 from laoyuan.api.views import BAD_REQUEST, ID, NOT_FOUND, UNAUTHENTICATED, validated
 from laoyuan.orgs.models import Committee, PropertyCompany
 from laoyuan.places.models import Compound, House
-from laoyuan.workorders.enums import Action, Status
+from laoyuan.workorders.enums import Status
 from laoyuan.workorders.models import Category, Event, Photo, Team, WorkOrder
 from laoyuan.workorders.queries import orders_for, overdue_q
 from laoyuan.workorders.scoping import ORDER_ROLES, covers
 from laoyuan.workorders.services.orders import create_order
 from laoyuan.workorders.services.transitions import (
-    MOVES,
-    REOPEN_DAYS,
-    REOPEN_MAX_RATING,
     Forbidden,
     NotAllowed,
-    allowed_actions,
-    asked_for,
-    hand_role,
+    available_actions,
 )
 from laoyuan.workorders.services.transitions import transition as take_step
 
@@ -78,10 +73,6 @@ def _call_service[T](service: Callable[..., T], **kwargs: Any) -> T:
         raise ValidationError(errors) from None
 
 
-# The user actions each status allows (``transitions.allowed_actions``, read once).
-_ALLOWED: dict[str, list[str]] = {value: allowed_actions(value) for value in Status.values}
-
-
 def with_committee(orders: QuerySet[WorkOrder], today: datetime.date) -> QuerySet[WorkOrder]:
     """``has_committee``: whether the order's compound has a committee in term today (a done
     order then goes to the committee before the community may verify it)."""
@@ -95,25 +86,7 @@ def actions_for(order: Any, user: Any, now: datetime.datetime) -> list[str]:
     """``transitions.available_actions`` without a query per order: the committee check reads
     the ``has_committee`` annotation (``with_committee``); the hands read the user's cached
     scopes. ``order`` is a ``WorkOrder`` or a list row's ``OrderHands``."""
-    result = []
-    for name in _ALLOWED[order.status]:
-        move = MOVES[name]
-        if not any(hand_role(order, user, hand) for hand in move.hands):
-            continue
-        if name in (Action.SUPERVISE, Action.VERIFY) and asked_for(order, user):
-            continue
-        committee = order.has_committee  # with_committee's
-        if name == Action.VERIFY and order.status == Status.DONE and committee:
-            continue
-        if name == Action.REOPEN and not (
-            order.rating is not None
-            and order.rating <= REOPEN_MAX_RATING
-            and order.rated_at is not None
-            and now <= order.rated_at + datetime.timedelta(days=REOPEN_DAYS)
-        ):
-            continue
-        result.append(name)
-    return result
+    return available_actions(order, user, has_committee=order.has_committee, now=now)
 
 
 # The columns a list row needs, in the order ``list_rows`` unpacks them: what the row shows,

@@ -69,17 +69,43 @@ def order_q(scope: Scope, prefix: str = "") -> Q:
     )
 
 
+def place_covers(
+    scope: Scope,
+    *,
+    district_id: int,
+    street_id: int,
+    community_id: int,
+    grid_id: int,
+    compound_id: int,
+) -> bool:
+    """Whether ``scope`` covers a compound's place (its district, street, community, grid or
+    the compound itself); the company and house parts of a scope are not places."""
+    return scope.everything or bool(
+        district_id in scope.district
+        or street_id in scope.street
+        or community_id in scope.community
+        or grid_id in scope.grid
+        or compound_id in scope.compound
+    )
+
+
+def order_place_covers(scope: Scope, order: Any) -> bool:
+    """``place_covers`` for an order's copies of its compound's place ids."""
+    return place_covers(
+        scope,
+        district_id=order.district_id,
+        street_id=order.street_id,
+        community_id=order.community_id,
+        grid_id=order.grid_id,
+        compound_id=order.compound_id,
+    )
+
+
 def covers(scope: Scope, order: Any) -> bool:
     """Whether ``scope`` covers the order's place (the Python twin of ``order_q``, for one order
-    already in hand). A company covers what it manages or was dispatched."""
-    if scope.everything:
-        return True
+    already in hand). A company covers what it was dispatched."""
     return bool(
-        order.district_id in scope.district
-        or order.street_id in scope.street
-        or order.community_id in scope.community
-        or order.grid_id in scope.grid
-        or order.compound_id in scope.compound
+        order_place_covers(scope, order)
         or (order.company_id is not None and order.company_id in scope.company)
         or order.house_id in scope.house
     )

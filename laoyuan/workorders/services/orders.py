@@ -18,7 +18,7 @@ from laoyuan.accounts.scoping import scope_for
 from laoyuan.places.models import Compound, House
 from laoyuan.workorders.enums import Action, Channel, Status
 from laoyuan.workorders.models import Category, Partner, ProblemList, Team, WorkOrder
-from laoyuan.workorders.scoping import INTAKE_ROLES
+from laoyuan.workorders.scoping import INTAKE_ROLES, place_covers
 from laoyuan.workorders.services.photos import clean_photos
 from laoyuan.workorders.services.transitions import Forbidden, log_step, route_to_station
 
@@ -40,14 +40,14 @@ def _intake_role(actor: Any, compound: Compound) -> str | None:
     """The staff role in which ``actor`` may take an order for ``compound``, if any."""
     for role in INTAKE_ORDER:
         scope = scope_for(actor, {role})
-        if scope.everything or (
-            compound.district_id in scope.district
-            or compound.street_id in scope.street
-            or compound.community_id in scope.community
-            or compound.grid_id in scope.grid
-            or compound.pk in scope.compound
-            or (compound.company_id is not None and compound.company_id in scope.company)
-        ):
+        if place_covers(
+            scope,
+            district_id=compound.district_id,
+            street_id=compound.street_id,
+            community_id=compound.community_id,
+            grid_id=compound.grid_id,
+            compound_id=compound.pk,
+        ) or (compound.company_id is not None and compound.company_id in scope.company):
             return role
     return None
 

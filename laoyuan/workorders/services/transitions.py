@@ -26,6 +26,7 @@ from laoyuan.orgs.models import Committee, PropertyCompany
 from laoyuan.workorders import notices
 from laoyuan.workorders.enums import Action, Escalation, Status
 from laoyuan.workorders.models import Event, Photo, Team, WorkOrder
+from laoyuan.workorders.scoping import order_place_covers
 from laoyuan.workorders.services.photos import CleanPhoto, clean_photos
 
 # The hands of the five steps (and the requester's and the system's).
@@ -215,30 +216,34 @@ def hand_role(order: WorkOrder, user: Any, hand: str) -> tuple[str, bool] | None
 def _covers(user: Any, role: str, order: WorkOrder) -> bool:
     """Whether the user holds ``role`` in a place scope covering the order (offices and
     committees act by place; a company's own scope makes it a doer, never an office)."""
-    scope = scope_for(user, {role})
-    return scope.everything or bool(
-        order.district_id in scope.district
-        or order.street_id in scope.street
-        or order.community_id in scope.community
-        or order.grid_id in scope.grid
-        or order.compound_id in scope.compound
-    )
+    return order_place_covers(scope_for(user, {role}), order)
 
 
-def available_actions(order: WorkOrder, user: Any) -> list[str]:
-    """The actions ``user`` may take on ``order`` now (the buttons the order page shows)."""
-    today = timezone.localdate()
+def available_actions(
+    order: Any,
+    user: Any,
+    *,
+    has_committee: bool | None = None,
+    now: datetime.datetime | None = None,
+) -> list[str]:
+    """The actions ``user`` may take on ``order`` now (the buttons the order page shows).
+
+    ``has_committee`` (whether the compound has a committee in term) saves a query per order
+    when a list has read it already."""
+    now = now or timezone.now()
     result = []
     for action in allowed_actions(order.status):
         move = MOVES[action]
-        held = [hand_role(order, user, hand) for hand in move.hands]
-        if not any(held):
+        if not any(hand_role(order, user, hand) for hand in move.hands):
             continue
         if action in (Action.SUPERVISE, Action.VERIFY) and asked_for(order, user):
             continue
-        if action == Action.VERIFY and order.status == S.DONE and _has_committee(order, today):
-            continue
-        if action == Action.REOPEN and not _may_reopen(order, timezone.now()):
+        if action == Action.VERIFY and order.status == S.DONE:
+            if has_committee is None:
+                has_committee = _has_committee(order, timezone.localdate(now))
+            if has_committee:
+                continue
+        if action == Action.REOPEN and not _may_reopen(order, now):
             continue
         result.append(action)
     return result
