@@ -15,6 +15,11 @@ from django.utils.csp import CSP  # type: ignore[import-not-found,unused-ignore]
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
 def env_bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None:
@@ -80,6 +85,7 @@ INSTALLED_APPS = [
     "laoyuan.imports",
     "laoyuan.billing",
     "laoyuan.workorders",
+    "laoyuan.timebank",
     "laoyuan.dashboard",
     "laoyuan.api",
     "laoyuan.open311",
@@ -203,6 +209,13 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# The time bank: minutes earned expire after this many months; a volunteer's claims above this
+# many minutes in one day need a second verifier; claims unverified after this many working days
+# are flagged to the verifiers' superiors.
+TIMEBANK_EXPIRY_MONTHS = env_int("TIMEBANK_EXPIRY_MONTHS", 24)
+TIMEBANK_SECOND_VERIFIER_MINUTES = env_int("TIMEBANK_SECOND_VERIFIER_MINUTES", 240)
+TIMEBANK_VERIFY_WORKING_DAYS = 10
+
 # Background work: Celery when a broker is configured, otherwise eagerly in process.
 # CELERY_TASK_ALWAYS_EAGER=1 keeps tasks in process even with a broker: the test suite's second
 # pass has Redis, and only its worker test sends a task to a real worker, on purpose.
@@ -225,6 +238,10 @@ CELERY_BEAT_SCHEDULE = (
         "workorders-auto-close": {
             "task": "laoyuan.workorders.tasks.auto_close",
             "schedule": 60 * 60,
+        },
+        "timebank-daily": {
+            "task": "laoyuan.timebank.tasks.daily",
+            "schedule": 6 * 60 * 60,
         },
     }
     if CELERY_BROKER_URL
@@ -295,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "WorkOrderChannelEnum": "laoyuan.workorders.enums.Channel",
         # Billing's payment channel keeps the name it had before work orders had channels.
         "ChannelEnum": "laoyuan.billing.enums.Channel",
+        "PaymentChannelEnum": "laoyuan.billing.enums.PAYMENT_CHANNEL_CHOICES",
     },
 }
 

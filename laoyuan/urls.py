@@ -9,6 +9,7 @@ urlpatterns = [
     path("imports/", include("laoyuan.imports.urls")),
     path("billing/", include("laoyuan.billing.urls")),
     path("workorders/", include("laoyuan.workorders.urls")),
+    path("timebank/", include("laoyuan.timebank.urls")),
     path("inbox/", include("laoyuan.inbox.urls")),
     path("api/v1/", include("laoyuan.api.urls")),
     path("open311/v2/", include("laoyuan.open311.urls")),

@@ -14,7 +14,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from laoyuan.api.serializers import CompanyRefSerializer, PeriodField, PlaceRefSerializer, money
-from laoyuan.billing.enums import Channel, EntryKind, RunStatus, SchemeBasis, SchemeStatus
+from laoyuan.billing.enums import (
+    PAYMENT_CHANNEL_CHOICES,
+    Channel,
+    EntryKind,
+    RunStatus,
+    SchemeBasis,
+    SchemeStatus,
+)
 from laoyuan.billing.models import BillingRun, FeeScheme, Receipt
 from laoyuan.billing.services.receipts import payment_reversal, receipt_lines
 from laoyuan.core.money import FEN
@@ -270,7 +277,7 @@ class ReceiptSerializer(serializers.Serializer):
     amount = money(source="payment.amount")
     house = HouseRefSerializer(read_only=True)
     channel = serializers.ChoiceField(
-        source="payment.channel", choices=Channel.choices, read_only=True
+        source="payment.channel", choices=PAYMENT_CHANNEL_CHOICES, read_only=True
     )
     reference = serializers.CharField(source="payment.reference", read_only=True)
     received_on = serializers.DateField(source="payment.received_on", read_only=True)

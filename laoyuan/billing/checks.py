@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from laoyuan.billing.enums import AccountKind, EntryKind
 from laoyuan.billing.models import (
     ZERO,
+    Account,
     Bill,
     JournalEntry,
     Payment,
@@ -100,7 +101,8 @@ def payments_posted() -> Iterator[str]:
             credited=Sum(
                 "entries__postings__amount",
                 filter=Q(
-                    entries__kind=EntryKind.PAYMENT,
+                    # A time-bank discount is a payment whose entry is a funded discount.
+                    entries__kind__in=(EntryKind.PAYMENT, EntryKind.DISCOUNT),
                     entries__reverses__isnull=True,
                     entries__postings__account__kind=AccountKind.HOUSEHOLD,
                 ),
@@ -132,6 +134,18 @@ def receipts_gapless() -> Iterator[str]:
             return
 
 
+def pools_not_negative() -> Iterator[str]:
+    """No time-bank pool has granted more than was put into it (a fund's balance is a credit)."""
+    overdrawn = (
+        Account.objects.filter(kind=AccountKind.TIMEBANK_FUND)
+        .annotate(total=Sum("postings__amount", default=ZERO))
+        .filter(total__gt=0)
+        .order_by("pk")
+    )
+    for account in overdrawn[:1]:
+        yield f"pool fund {account.name or account.pk} is overdrawn by {account.total}"
+
+
 CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
     ("every entry balances", entries_balance),
     ("bill lines sit on the bill's account", bill_lines_on_bill_accounts),
@@ -139,6 +153,7 @@ CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
     ("reversals mirror their originals", reversals_mirror),
     ("payments are posted", payments_posted),
     ("receipts are numbered without gaps", receipts_gapless),
+    ("time-bank pools are not overdrawn", pools_not_negative),
 ]
 
 

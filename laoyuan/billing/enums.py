@@ -41,7 +41,11 @@ COMPANY_ACCOUNT_KINDS = frozenset(
     }
 )
 # Accounts a district holds one of each.
-DISTRICT_ACCOUNT_KINDS = frozenset({AccountKind.SUBSIDY_FUND, AccountKind.TIMEBANK_FUND})
+DISTRICT_ACCOUNT_KINDS = frozenset({AccountKind.SUBSIDY_FUND})
+# A time-bank pool (named: a community's welfare money, a merchant's sponsorship) holds two
+# accounts: its fund, credited by contributions and debited by the discounts it pays, and its
+# source, debited by what the funder put in. The fund's credit balance is what is left to grant.
+POOL_ACCOUNT_KINDS = frozenset({AccountKind.TIMEBANK_FUND, AccountKind.SPONSOR})
 
 
 class Channel(models.TextChoices):
@@ -50,6 +54,12 @@ class Channel(models.TextChoices):
     POS = "pos", _("POS card")
     ONLINE = "online", _("Online")
 
+
+# A time-bank redemption is recorded as a payment of this channel so that it has a numbered
+# receipt and pays the oldest bills first; it is funded by a time-bank pool, never money taken, so
+# it is not one of the ``Channel`` values a cashier counts, a form offers or the API accepts.
+TIMEBANK_CHANNEL = "timebank"
+PAYMENT_CHANNEL_CHOICES = [*Channel.choices, (TIMEBANK_CHANNEL, _("Time-bank discount"))]
 
 # The clearing account each payment channel lands in.
 CHANNEL_ACCOUNT = {
@@ -71,6 +81,7 @@ class EntryKind(models.TextChoices):
     OPENING = "opening", _("Opening balance")
     DISCOUNT = "discount", _("Funded discount")
     DIFFERENCE = "difference", _("Cash count difference")
+    FUNDING = "funding", _("Fund contribution")
 
 
 class RunStatus(models.TextChoices):

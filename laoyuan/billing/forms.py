@@ -15,7 +15,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from laoyuan.billing import calc
-from laoyuan.billing.enums import Channel, SchemeBasis
+from laoyuan.billing.enums import PAYMENT_CHANNEL_CHOICES, Channel, SchemeBasis
 from laoyuan.core.money import FEN
 from laoyuan.places.models import Compound
 
@@ -310,7 +310,7 @@ class ReceiptFilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=date_input())
     date_to = forms.DateField(label=_("Until"), required=False, widget=date_input())
     channel = forms.ChoiceField(
-        label=_("Channel"), choices=[("", _("All")), *Channel.choices], required=False
+        label=_("Channel"), choices=[("", _("All")), *PAYMENT_CHANNEL_CHOICES], required=False
     )
 
 

@@ -15,8 +15,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from laoyuan.billing.enums import (
+    PAYMENT_CHANNEL_CHOICES,
     AccountKind,
-    Channel,
     EntryKind,
     OnlineOrderStatus,
     RunStatus,
@@ -156,8 +156,8 @@ class Account(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["kind", "district"],
-                condition=models.Q(kind__in=["subsidy_fund", "timebank_fund"]),
-                name="one_fund_per_district",
+                condition=models.Q(kind="subsidy_fund"),
+                name="one_subsidy_fund_per_district",
             ),
             models.CheckConstraint(
                 condition=~models.Q(kind="household") | models.Q(house__isnull=False),
@@ -279,7 +279,7 @@ class Payment(models.Model):
     )
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="payments")
     amount = money_field(_("amount"))
-    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=8, choices=PAYMENT_CHANNEL_CHOICES)
     reference = models.CharField(_("reference"), max_length=64)
     received_on = models.DateField(_("received on"))
     received_by = models.ForeignKey(

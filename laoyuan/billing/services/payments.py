@@ -29,7 +29,14 @@ from django.utils.translation import gettext as _
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.billing import calc
-from laoyuan.billing.enums import CHANNEL_ACCOUNT, AccountKind, Channel, EntryKind, SchemeStatus
+from laoyuan.billing.enums import (
+    CHANNEL_ACCOUNT,
+    TIMEBANK_CHANNEL,
+    AccountKind,
+    Channel,
+    EntryKind,
+    SchemeStatus,
+)
 from laoyuan.billing.models import (
     ZERO,
     Account,
@@ -831,6 +838,10 @@ def reverse_payment(*, payment: Payment, actor: Any, reason: str) -> JournalEntr
     reversed; its number is never reused. A payment is reversed once."""
     if not _is_cashier(actor, payment.company):
         raise PermissionDenied
+    if payment.channel == TIMEBANK_CHANNEL:
+        raise ValidationError(
+            {"payment": _("A time-bank discount is not money taken: it cannot be reversed here.")}
+        )
     reason = _reason(reason)
     account = lock_account(payment.account_id)
     if payment_reversal(payment) is not None:
