@@ -9,7 +9,7 @@ urlpatterns = [
     path("", resident.mine, name="mine"),
     path("redeem/", resident.redeem, name="redeem"),
     path("donate/", resident.donate, name="donate"),
-    path("claim/", claims.claim_new, name="claim_new"),
+    path("claim/", resident.claim_new, name="claim_new"),
     # Activities and posts.
     path("activities/", activities.activity_list, name="activities"),
     path("activities/new/", activities.activity_new, name="activity_new"),

@@ -5,10 +5,6 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 
 
-def claim_new(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-    raise Http404
-
-
 def queue(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     raise Http404
 

@@ -15,3 +15,7 @@ def redeem(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
 
 def donate(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     raise Http404
+
+
+def claim_new(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    raise Http404

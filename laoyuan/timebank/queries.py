@@ -1,0 +1,143 @@
+"""Reusable reads of the time bank, narrowed by ``accounts.scoping``: a household's account, the
+activities a user may see or claim, and each verifier's queue."""
+
+import calendar
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.scoping import scope_for, scoped
+from laoyuan.billing import calc
+from laoyuan.places.models import House
+from laoyuan.timebank.enums import LIVE_CLAIM_STATUSES, OPEN_CLAIM_STATUSES, HourAccountKind
+from laoyuan.timebank.models import Activity, Claim, HourAccount, HourPosting, Volunteer
+from laoyuan.timebank.scoping import STAFF_ROLES
+from laoyuan.timebank.services import ledger
+
+# How long after an activity ends its volunteers may still claim it.
+CLAIM_WINDOW = datetime.timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class PostingRow:
+    entry_id: int
+    kind: str
+    category: str
+    on: datetime.date
+    minutes: int
+    memo: str
+    created_at: datetime.datetime
+    reversal: bool
+
+
+@dataclass(frozen=True)
+class Account:
+    """A household's hours: what it holds, what will expire and when, and its postings (newest
+    first)."""
+
+    house: House
+    balance_minutes: int
+    lots: list[tuple[datetime.date, int]]  # (counts from, minutes left), oldest first
+    expiry_months: int
+    postings: list[PostingRow]
+
+    @property
+    def next_expiry(self) -> tuple[datetime.date, int] | None:
+        """The day the oldest minutes run out and how many, if any are held."""
+        if not self.lots:
+            return None
+        day, minutes = self.lots[0]
+        return (expires_on(day), minutes)
+
+
+def expires_on(day: datetime.date) -> datetime.date:
+    """The first day minutes counting from ``day`` are expired: the same day of the month
+    ``expiry_months`` later (the month's last day when it is shorter)."""
+    first = calc.add_months(day, ledger.expiry_months())
+    last_day = calendar.monthrange(first.year, first.month)[1]
+    return first.replace(day=min(day.day, last_day))
+
+
+def account(house: House, *, limit: int | None = 100) -> Account:
+    """House ``house``'s hours account (the caller has checked the scope)."""
+    hour_account = HourAccount.objects.filter(kind=HourAccountKind.HOUSEHOLD, house=house).first()
+    if hour_account is None:
+        return Account(house, 0, [], ledger.expiry_months(), [])
+    rows = (
+        HourPosting.objects.filter(account=hour_account)
+        .select_related("entry")
+        .order_by("-entry__on", "-entry_id")
+    )
+    if limit is not None:
+        rows = rows[:limit]
+    postings = [
+        PostingRow(
+            entry_id=row.entry_id,
+            kind=row.entry.kind,
+            category=row.entry.category,
+            on=row.entry.on,
+            minutes=row.minutes,
+            memo=row.entry.memo,
+            created_at=row.entry.created_at,
+            reversal=row.entry.reverses_id is not None,
+        )
+        for row in rows
+    ]
+    return Account(
+        house=house,
+        balance_minutes=ledger.balance(hour_account),
+        lots=ledger.lots(hour_account),
+        expiry_months=ledger.expiry_months(),
+        postings=postings,
+    )
+
+
+def activities_for(user: Any) -> QuerySet[Activity]:
+    """The activities the user may see, with ``taken`` (live claims) annotated."""
+    return scoped(Activity.objects.all(), user).annotate(
+        taken=Count("claims", filter=Q(claims__status__in=LIVE_CLAIM_STATUSES))
+    )
+
+
+def claimable(volunteer: Volunteer, *, now: datetime.datetime | None = None) -> QuerySet[Activity]:
+    """Activities of the volunteer's community that have started, ended less than 30 days ago,
+    still have places, and that the volunteer has not claimed; soonest ended first."""
+    now = now or timezone.now()
+    mine = Claim.objects.filter(
+        activity=OuterRef("pk"), volunteer=volunteer, status__in=LIVE_CLAIM_STATUSES
+    )
+    return (
+        Activity.objects.filter(
+            community_id=volunteer.community_id, start__lte=now, end__gte=now - CLAIM_WINDOW
+        )
+        .annotate(taken=Count("claims", filter=Q(claims__status__in=LIVE_CLAIM_STATUSES)))
+        .filter(taken__lt=F("capacity"))
+        .exclude(Exists(mine))
+        .select_related("compound", "org")
+        .order_by("-end", "-id")
+    )
+
+
+def queue(user: Any) -> QuerySet[Claim]:
+    """The claims waiting for the user: those of activities they organise, those in their
+    community (as its office), and, for a street office, those flagged to it. Flagged first,
+    then oldest first."""
+    scope = scope_for(user, STAFF_ROLES)
+    where = Q(activity__organiser_id=user.pk)
+    if scope.everything:
+        where = Q()
+    elif scope.community:
+        where |= Q(community_id__in=scope.community)
+    streets = scope_for(user, {Role.STREET}).street
+    if streets:
+        where |= Q(street_id__in=streets, flagged_at__isnull=False)
+    return (
+        Claim.objects.filter(where, status__in=OPEN_CLAIM_STATUSES)
+        .exclude(house_id__in=scope_for(user, {Role.RESIDENT}).house)
+        .select_related("activity", "volunteer__person", "house__building", "compound")
+        .order_by(F("flagged_at").desc(nulls_last=True), "due_on", "id")
+    )
