@@ -307,6 +307,26 @@ class WorkOrderFiguresSerializer(serializers.Serializer):
     )
 
 
+class TimebankFiguresSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text=_("The month, YYYY-MM."))
+    volunteer_orgs = serializers.IntegerField(
+        help_text=_("Active volunteer organisations, as of now.")
+    )
+    volunteers = serializers.IntegerField(help_text=_("Active volunteers, as of now."))
+    minutes_verified = serializers.IntegerField(
+        help_text=_(
+            "Minutes of verified service posted to households with their day in the month, "
+            "less the reversals dated in the month."
+        )
+    )
+    offsets_yuan = serializers.CharField(
+        help_text=_('Property-fee discounts granted for hours in the month, yuan ("60.00").')
+    )
+    pool_balance = serializers.CharField(
+        help_text=_('What the offset pools serving the place have left to grant, now ("940.00").')
+    )
+
+
 class OverviewSerializer(serializers.Serializer):
     compounds = serializers.IntegerField()
     area_m2 = serializers.FloatField(help_text=_("Sum of the houses' floor areas, m²."))
@@ -333,6 +353,14 @@ class OverviewSerializer(serializers.Serializer):
         help_text=_(
             "Work orders of the month, the same figures as the work-order rates page; null "
             "for a caller who reads no work-order rates (grid workers, residents, inspectors)."
+        ),
+    )
+    timebank = TimebankFiguresSerializer(
+        allow_null=True,
+        help_text=_(
+            "The time bank in the month, the same figures as the time-bank report; null for "
+            "a caller who reads no time-bank reports (everyone but the district, street and "
+            "community offices)."
         ),
     )
 

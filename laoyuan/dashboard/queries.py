@@ -24,6 +24,7 @@ from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, Street
+from laoyuan.timebank import reports as timebank_reports
 from laoyuan.workorders import reports as workorder_reports
 
 # A month as the command line and the API accept it: YYYY-MM.
@@ -106,6 +107,11 @@ def overview(
     as ``workorders.reports.figures`` reckons them — ``created``, ``open``, ``overdue``,
     ``by_status``, ``response_rate``, ``resolution_rate``, ``satisfaction_rate``,
     ``avg_hours_to_verify`` and ``period`` — or None for a user who reads no work-order rates.
+
+    ``timebank`` holds the time-bank figures of the same month as ``timebank.reports.figures``
+    reckons them — ``period``, ``volunteer_orgs``, ``volunteers``, ``minutes_verified``,
+    ``offsets_yuan`` and ``pool_balance`` — or None for a user who reads no time-bank reports
+    (only the district, street and community offices do).
     """
     compounds = scoped(Compound.objects.all(), user)
     if street_id is not None:
@@ -176,6 +182,12 @@ def overview(
         "work_orders": workorder_reports.figures(
             user,
             workorder_reports.month_period(period or timezone.localdate()),
+            street_id=street_id,
+            community_id=community_id,
+        ),
+        "timebank": timebank_reports.figures(
+            user,
+            timebank_reports.month_period(period or timezone.localdate()),
             street_id=street_id,
             community_id=community_id,
         ),

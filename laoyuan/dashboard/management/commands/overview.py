@@ -1,7 +1,7 @@
 """``python manage.py overview [--json] [--as USERNAME] [--period YYYY-MM]``: the district
 figures, as the pages and the API show them (``dashboard.queries.overview``), for the whole
 district or one user's scope; collection and arrears for the month (default: the latest billed),
-work orders for the month (default: this month)."""
+work orders and the time bank for the month (default: this month)."""
 
 import json
 from decimal import Decimal
@@ -11,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from laoyuan.accounts.models import User
 from laoyuan.dashboard.queries import overview, parse_month
+from laoyuan.timebank.models import minutes_label
 
 
 def whole_district_viewer() -> User:
@@ -70,6 +71,9 @@ def render_table(figures: dict[str, Any]) -> str:
     orders = figures.get("work_orders")
     if orders is not None:
         lines += ["", *work_order_lines(orders)]
+    timebank = figures.get("timebank")
+    if timebank is not None:
+        lines += ["", *timebank_lines(timebank)]
     return "\n".join(lines)
 
 
@@ -93,6 +97,17 @@ def work_order_lines(orders: dict[str, Any]) -> list[str]:
     return lines
 
 
+def timebank_lines(figures: dict[str, Any]) -> list[str]:
+    return [
+        f"time bank {figures['period']}: "
+        f"{figures['volunteer_orgs']:,} volunteer organisations, "
+        f"{figures['volunteers']:,} volunteers",
+        f"{'hours verified':<24}{minutes_label(figures['minutes_verified']):>10}",
+        f"{'offsets (yuan)':<24}{figures['offsets_yuan']:>10}",
+        f"{'left in pools (yuan)':<24}{figures['pool_balance']:>10}",
+    ]
+
+
 class Command(BaseCommand):
     help = "Print the district figures (the overview), for the whole district or one user."
 
@@ -106,7 +121,7 @@ class Command(BaseCommand):
             metavar="YYYY-MM",
             help=(
                 "month of the collection and arrears figures (default: the latest billed) "
-                "and of the work-order figures (default: this month)"
+                "and of the work-order and time-bank figures (default: this month)"
             ),
         )
 
