@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from laoyuan.api import billing, views, workorders
+from laoyuan.api import billing, timebank, views, workorders
 
 app_name = "api"
 
@@ -12,6 +12,8 @@ router.register("houses", views.HouseViewSet, basename="house")
 router.register("fee-schemes", billing.FeeSchemeViewSet, basename="fee-scheme")
 router.register("billing-runs", billing.BillingRunViewSet, basename="billing-run")
 router.register("work-orders", workorders.WorkOrderViewSet, basename="work-order")
+router.register("timebank/activities", timebank.ActivityViewSet, basename="timebank-activity")
+router.register("timebank/claims", timebank.ClaimViewSet, basename="timebank-claim")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="token"),
@@ -27,6 +29,16 @@ urlpatterns = [
         r"^work-orders/photos/(?P<pk>[0-9]{1,18})/$",
         workorders.WorkOrderPhotoView.as_view(),
         name="work-order-photo",
+    ),
+    re_path(
+        r"^timebank/accounts/(?P<house>[0-9]{1,18})/$",
+        timebank.HourAccountView.as_view(),
+        name="timebank-account",
+    ),
+    path(
+        "timebank/redemptions/",
+        timebank.RedemptionView.as_view(),
+        name="timebank-redemptions",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", views.DocsView.as_view(), name="docs"),

@@ -23,6 +23,12 @@ PATHS = {
     "/api/v1/work-orders/{id}/": {"get"},
     "/api/v1/work-orders/{id}/transition/": {"post"},
     "/api/v1/work-orders/photos/{id}/": {"get"},
+    "/api/v1/timebank/activities/": {"get"},
+    "/api/v1/timebank/accounts/{house}/": {"get"},
+    "/api/v1/timebank/claims/": {"post"},
+    "/api/v1/timebank/claims/{id}/verify/": {"post"},
+    "/api/v1/timebank/claims/{id}/reject/": {"post"},
+    "/api/v1/timebank/redemptions/": {"post"},
 }
 
 
