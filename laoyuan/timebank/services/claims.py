@@ -399,7 +399,7 @@ def reverse_claim(*, actor: Any, claim: Claim, reason: Any) -> Claim:
             }
         )
     entry = HourEntry.objects.get(claim=claim, kind=HourEntryKind.EARN, reverses__isnull=True)
-    ledger.reverse(entry=entry, actor=actor, memo=reason, on=timezone.localdate())
+    ledger.reverse(entry=entry, actor=actor, memo=reason)
     claim.status, claim.reason = ClaimStatus.REVERSED, reason
     claim.save(update_fields=["status", "reason"])
     audit.record(

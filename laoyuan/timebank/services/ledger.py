@@ -105,8 +105,10 @@ def post(
     return entry
 
 
-def reverse(*, entry: HourEntry, actor: Any, memo: str, on: datetime.date) -> HourEntry:
-    """Cancel ``entry`` with a mirror entry of the same kind pointing at it (once)."""
+def reverse(*, entry: HourEntry, actor: Any, memo: str) -> HourEntry:
+    """Cancel ``entry`` with a mirror entry of the same kind pointing at it (once). The mirror
+    carries its original's day, so it takes back the very minutes the original gave (``lots``):
+    reversing a newer claim never leaves older minutes living longer."""
     if entry.reverses_id is not None:
         raise HoursError("a reversal cannot be reversed")
     if HourEntry.objects.filter(reverses=entry).exists():
@@ -120,7 +122,7 @@ def reverse(*, entry: HourEntry, actor: Any, memo: str, on: datetime.date) -> Ho
         category=entry.category,
         claim=entry.claim,
         reverses=entry,
-        on=on,
+        on=entry.on,
         memo=memo,
         actor=actor,
     )
@@ -135,20 +137,26 @@ def balance(account: HourAccount | int) -> int:
 
 def lots(account: HourAccount | int) -> list[tuple[datetime.date, int]]:
     """What is left of the minutes the account received, by the day they count from, oldest
-    first (days with nothing left are left out)."""
+    first (days with nothing left are left out). A reversal takes back from its original's own
+    day; every other outflow takes the oldest minutes first."""
     account_id = account if isinstance(account, int) else account.pk
-    inflows: list[tuple[datetime.date, int]] = []
+    inflows: dict[datetime.date, int] = {}
     out = 0
-    for day, minutes in HourPosting.objects.filter(account_id=account_id).values_list(
-        "entry__on", "minutes"
+    for day, minutes, reversal in HourPosting.objects.filter(account_id=account_id).values_list(
+        "entry__on", "minutes", "entry__reverses_id"
     ):
-        if minutes > 0:
-            inflows.append((day, minutes))
+        if minutes > 0 or reversal is not None:
+            # Inflows, and reversals (of an inflow: taken back from its day; of an outflow:
+            # given back on the day the outflow counted from, never later).
+            inflows[day] = inflows.get(day, 0) + minutes
         else:
             out -= minutes
-    inflows.sort()
     left: list[tuple[datetime.date, int]] = []
-    for day, minutes in inflows:
+    carry = 0  # a day netted below zero by a reversal takes from the next oldest days
+    for day in sorted(inflows):
+        minutes = inflows[day] - carry
+        carry = max(0, -minutes)
+        minutes = max(0, minutes)
         take = min(out, minutes)
         out -= take
         if minutes - take > 0:
