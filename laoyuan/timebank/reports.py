@@ -92,10 +92,6 @@ class HoursRow:
     offset_yuan: Decimal = ZERO
     offsets: int = 0
 
-    @property
-    def hours(self) -> Decimal:
-        return (Decimal(self.minutes) / 60).quantize(Decimal("0.1"))
-
 
 @dataclass
 class PoolRow:
