@@ -373,9 +373,12 @@ def test_volunteer_list_filters(cast):
     poor = extra_volunteer(cast, "困难户张三", low_income=True)
     elsewhere = extra_volunteer(cast, "二号院李四", compound=cast.a.other_compound)
     client = as_user(cast.users[Role.COMMUNITY])
-    assert sorted(ids(client.get(VOLUNTEERS), "data-volunteer")) == sorted(
-        [first.pk, poor.pk, elsewhere.pk]
+    response = client.get(VOLUNTEERS)
+    assert sorted(ids(response, "data-volunteer")) == sorted([first.pk, poor.pk, elsewhere.pk])
+    assert re.search(
+        r'<input type="checkbox" name="low_income"[^>]*form-check-input', text(response)
     )
+    assert re.findall(r'data-low-income="(\d)"', text(response)).count("1") == 1
     assert ids(client.get(VOLUNTEERS, {"low_income": "on"}), "data-volunteer") == [poor.pk]
     response = client.get(VOLUNTEERS, {"compound": cast.a.other_compound.pk})
     assert ids(response, "data-volunteer") == [elsewhere.pk]
