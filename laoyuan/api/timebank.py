@@ -146,7 +146,10 @@ CLAIM_QUERYSET = Claim.objects.select_related("activity", "volunteer")
             "activity or in the future, the activity is full or already claimed. An activity "
             "or volunteer outside the caller's scope is a 404."
         ),
-        request=t.ClaimRequestSerializer,
+        request={
+            "application/json": t.ClaimRequestSerializer,
+            "multipart/form-data": t.ClaimRequestSerializer,
+        },
         responses={
             201: t.ClaimSerializer,
             400: BAD_REQUEST,
@@ -206,6 +209,7 @@ class ClaimViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
             start=data["start"],
             end=data["end"],
             note=data.get("note", ""),
+            photo=data.get("photo"),
         )
         return Response(t.ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 

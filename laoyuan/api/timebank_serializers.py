@@ -14,6 +14,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from laoyuan.api.serializers import BoolParam, PlaceRefSerializer, money
+from laoyuan.api.workorder_serializers import PhotoUploadField
 from laoyuan.timebank.enums import Category, ClaimStatus, HourEntryKind
 from laoyuan.timebank.models import Activity, Claim, Redemption
 
@@ -136,6 +137,13 @@ class ClaimRequestSerializer(serializers.Serializer):
     )
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=300, help_text=_("At most 300 characters.")
+    )
+    photo = PhotoUploadField(
+        required=False,
+        help_text=_(
+            "A photo of the work as a multipart file, an image up to 8 MB; location metadata "
+            "is stripped."
+        ),
     )
 
 

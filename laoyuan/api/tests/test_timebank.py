@@ -7,12 +7,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from laoyuan.accounts.enums import Role
 from laoyuan.api.tests.conftest import ROLES
 from laoyuan.api.tests.test_compounds import count_queries
+from laoyuan.api.tests.test_workorders import photo_file
 from laoyuan.billing.models import JournalEntry, Payment, Posting, Receipt
 from laoyuan.billing.services.ledger import balance as fee_balance
 from laoyuan.billing.services.ledger import household_account as fee_account
@@ -324,6 +326,33 @@ def test_resident_claims_for_themself(cast: Cast, as_role: Client) -> None:
     assert counts() == {**before, "Claim": before["Claim"] + 1}
 
 
+def test_claim_with_a_photo_as_multipart(cast: Cast, as_role: Client) -> None:
+    h.volunteer(cast)
+    activity = h.activity(cast, MARCH, 9, 12)
+    body = {**claim_body(activity, 9, 10), "photo": photo_file()}
+
+    response = as_role("resident").post(CLAIMS, body, format="multipart")
+
+    assert response.status_code == 201, response.content
+    claim = Claim.objects.get()
+    assert claim.minutes == 60
+    assert claim.photo.name.startswith("timebank/")
+
+
+def test_claim_with_a_photo_that_is_no_image_is_400(cast: Cast, as_role: Client) -> None:
+    h.volunteer(cast)
+    activity = h.activity(cast, MARCH, 9, 12)
+    text = SimpleUploadedFile("notes.jpg", b"not a picture", content_type="image/jpeg")
+
+    response = as_role("resident").post(
+        CLAIMS, {**claim_body(activity), "photo": text}, format="multipart"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["photo"]
+    assert Claim.objects.count() == 0
+
+
 def test_community_claims_on_a_volunteers_behalf(cast: Cast, as_role: Client) -> None:
     volunteer = h.volunteer(cast)
     activity = h.activity(cast, MARCH, 9, 14)
@@ -472,6 +501,18 @@ def test_organiser_verifies(cast: Cast, client_for: Callable[[Any], APIClient]) 
     )
 
     response = client_for(organiser).post(f"{CLAIMS}{claim.pk}/verify/")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "verified"
+
+
+def test_street_verifies_a_claim_once_flagged(cast: Cast, as_role: Client) -> None:
+    claim = pending(cast)
+    street = as_role("street")
+    assert street.post(f"{CLAIMS}{claim.pk}/verify/").status_code == 403
+    Claim.objects.filter(pk=claim.pk).update(flagged_at=timezone.now())
+
+    response = street.post(f"{CLAIMS}{claim.pk}/verify/")
 
     assert response.status_code == 200
     assert response.json()["status"] == "verified"
