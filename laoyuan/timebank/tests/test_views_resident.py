@@ -636,3 +636,67 @@ def test_the_household_page_answers_404_outside_the_community(cast):
     client = as_user(cast.users[Role.COMMUNITY])
     assert client.get(household_url(cast.b.house)).status_code == 404
     assert client.get("/timebank/households/999999/").status_code == 404
+
+
+def test_the_confirmation_step_schedules_no_notification(cast, django_capture_on_commit_callbacks):
+    ready(cast)
+    client = as_user(cast.users[Role.RESIDENT])
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(REDEEM, {"house": cast.a.house.pk, "hours": "1", "minutes": "0"})
+    assert response.status_code == 200
+    assert callbacks == []
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(
+            REDEEM, {"house": cast.a.house.pk, "hours": "1", "minutes": "0", "confirm": "1"}
+        )
+    assert len(callbacks) == 1
+
+
+def test_the_volunteer_claims_with_a_photo(cast):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    h.volunteer(cast)
+    activity = yesterday_activity(cast)
+    day = activity.start.astimezone(h.TZ).date().isoformat()
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(out, "JPEG")
+    photo = SimpleUploadedFile("work.jpg", out.getvalue(), content_type="image/jpeg")
+    response = as_user(cast.users[Role.RESIDENT]).post(
+        f"{CLAIM}?activity={activity.pk}",
+        {"start": f"{day}T09:00", "end": f"{day}T12:00", "photo": photo},
+    )
+    assert response.status_code == 302
+    claim = Claim.objects.get()
+    assert claim.photo.name.startswith("timebank/")
+    assert claim.minutes == 180
+
+
+def test_a_bad_photo_is_refused_on_its_field(cast):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    h.volunteer(cast)
+    activity = yesterday_activity(cast)
+    day = activity.start.astimezone(h.TZ).date().isoformat()
+    response = as_user(cast.users[Role.RESIDENT]).post(
+        f"{CLAIM}?activity={activity.pk}",
+        {
+            "start": f"{day}T09:00",
+            "end": f"{day}T12:00",
+            "photo": SimpleUploadedFile("x.jpg", b"not an image", content_type="image/jpeg"),
+        },
+    )
+    assert response.status_code == 400
+    assert len(field_errors(response, "photo")) == 1
+    assert Claim.objects.count() == 0
+
+
+def test_the_page_is_in_chinese_by_default(cast):
+    ready(cast)
+    client = as_user(cast.users[Role.RESIDENT])
+    client.cookies["django_language"] = "zh-hans"
+    response = client.get(MINE)
+    assert response.status_code == 200
+    assert re.search(r"data-balance>6:00<", response.content.decode())
