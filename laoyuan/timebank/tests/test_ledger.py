@@ -130,8 +130,8 @@ def test_giving_hours_back_and_forth_never_makes_them_last_longer(cast):
     # A mixed gift carries its oldest day for all its minutes: shorter, never longer.
     give(cast, 30, D(2026, 8, 2))
     give(cast, 90, D(2026, 8, 3), back=True)
-    # One lot per inflow (not merged by day): 60 + 60 + 90 in, 60 + 30 out, oldest first.
-    assert ledger.lots(mine) == [(D(2026, 1, 10), 30), (D(2026, 1, 10), 90)]
+    # Lots are kept per day: 60 + 60 + 90 in, 60 + 30 out.
+    assert ledger.lots(mine) == [(D(2026, 1, 10), 120)]
     assert ledger.balance(theirs) == 0
     assert ledger.expiring(mine, D(2028, 1, 10)) == 120
 
@@ -151,17 +151,17 @@ def test_a_reversal_cannot_be_reversed_nor_an_entry_reversed_twice(cast):
     h.volunteer(cast)
     done = earn(cast, D(2026, 3, 10), 9, 12)
     entry = HourEntry.objects.get(claim=done)
-    mirror = ledger.reverse(entry=entry, actor=None, memo="test", on=D(2026, 3, 12))
+    mirror = ledger.reverse(entry=entry, actor=None, memo="test")
     assert (mirror.kind, mirror.reverses_id, mirror.on) == (
         HourEntryKind.EARN,
         entry.pk,
-        D(2026, 3, 12),
+        D(2026, 3, 10),
     )
     assert sorted(mirror.postings.values_list("minutes", flat=True)) == [-180, 180]
     with pytest.raises(ledger.HoursError, match="a reversal cannot be reversed"):
-        ledger.reverse(entry=mirror, actor=None, memo="again", on=D(2026, 3, 12))
+        ledger.reverse(entry=mirror, actor=None, memo="again")
     with pytest.raises(ledger.HoursError, match="this entry has already been reversed"):
-        ledger.reverse(entry=entry, actor=None, memo="again", on=D(2026, 3, 12))
+        ledger.reverse(entry=entry, actor=None, memo="again")
     assert HourEntry.objects.count() == 2
 
 
@@ -179,11 +179,6 @@ def test_post_refuses_unbalanced_fractional_or_empty_lines(cast):
     assert HourEntry.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ledger.lots treats a reversal's household posting as an outflow taken from the "
-    "oldest lot, so reversing a newer claim leaves the newer day: the older minutes live longer",
-)
 def test_reversing_a_newer_claim_keeps_the_older_minutes_day(cast):
     h.volunteer(cast)
     earn(cast, D(2026, 1, 10), 9, 10)  # 60 from 10 January
@@ -319,3 +314,17 @@ def test_the_check_finds_a_household_below_zero(cast):
         f"     household {cast.a.house.pk} holds -45 minutes",
     ]
     assert error == "the hours ledger has discrepancies"
+
+
+def test_reversing_a_partly_given_claim_takes_back_from_its_own_day_then_the_next(cast):
+    h.volunteer(cast)
+    earn(cast, D(2026, 1, 10), 9, 10)  # 60
+    march = earn(cast, D(2026, 3, 10), 9, 10)  # 60
+    earn(cast, D(2026, 5, 12), 9, 10)  # 60
+    give(cast, 90, D(2026, 6, 1))  # January's 60 and 30 of March's
+    mine = account(cast.a.house)
+    assert ledger.lots(mine) == [(D(2026, 3, 10), 30), (D(2026, 5, 12), 60)]
+    claims.reverse_claim(actor=cast.users[Role.COMMUNITY], claim=march, reason="虚报")
+    assert ledger.balance(mine) == 30
+    assert ledger.lots(mine) == [(D(2026, 5, 12), 30)]
+    assert checks.first_discrepancy() is None
