@@ -4,8 +4,8 @@ of compounds, claims or pools:
 
 - verified hours: minutes of the hours entries of kind ``earn`` posted to household accounts, net
   of their reversals (a reversal is an ``earn`` entry with the opposite minutes), each counted on
-  its entry's day (``on``: the claim's day, the reversal's day), by category, compound, month and
-  street or community;
+  its entry's day (``on``: the claim's day; a reversal carries its original's day), by category,
+  compound, month and street or community;
 - offsets granted: redemptions (yuan and minutes) by the day of their hours entry, by month,
   compound and street or community;
 - pools: each pool serving the scope, with what was put in, granted and is left (now);

@@ -36,8 +36,8 @@ SIDE_B = {
 
 
 @pytest.fixture
-def data(cast: Cast, monkeypatch: Any) -> Any:
-    return build(cast, monkeypatch)
+def data(cast: Cast) -> Any:
+    return build(cast)
 
 
 def _command(*args: str) -> str:
