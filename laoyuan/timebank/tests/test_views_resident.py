@@ -275,7 +275,7 @@ def test_redeem_beyond_the_hours_held_is_refused_on_the_field(cast):
             REDEEM, {"house": cast.a.house.pk, "hours": "7", "minutes": "0", "confirm": confirm}
         )
         assert response.status_code == 400
-        assert field_errors(response, "minutes") == [
+        assert field_errors(response, "hours") == [
             "The household holds 6:00 hours (h:mm) that can be redeemed."
         ]
     assert snapshot() == before
@@ -291,7 +291,7 @@ def test_redeem_above_the_yearly_cap_is_refused_on_the_field(cast):
         REDEEM, {"house": cast.a.house.pk, "hours": "6", "minutes": "0", "confirm": "1"}
     )
     assert response.status_code == 400
-    assert field_errors(response, "minutes") == [
+    assert field_errors(response, "hours") == [
         "60.00 yuan is above this year's cap: 0.00 of 30.00 yuan used, 30.00 left."
     ]
     assert snapshot() == before
@@ -393,7 +393,7 @@ def test_donate_beyond_the_hours_held_is_refused_on_the_field(cast):
         {"house": cast.a.house.pk, "to_house": cast.a.neighbour_house.pk, "hours": "8"},
     )
     assert response.status_code == 400
-    assert field_errors(response, "minutes") == [
+    assert field_errors(response, "hours") == [
         "The household holds 6:00 hours (h:mm) that can be given."
     ]
     assert snapshot() == before
@@ -612,7 +612,7 @@ def test_household_refusals_show_on_the_field_and_write_nothing(cast):
         {"action": "redeem", "house": cast.a.house.pk, "hours": "9", "confirm": "1"},
     )
     assert response.status_code == 400
-    assert field_errors(response, "minutes") == [
+    assert field_errors(response, "hours") == [
         "The household holds 6:00 hours (h:mm) that can be redeemed."
     ]
     assert snapshot() == before

@@ -192,6 +192,16 @@ def household(
     )
 
 
+def _on_hours(error: ValidationError) -> ValidationError:
+    """The services name the amount ``minutes``; the form asks hours first, so the message
+    goes under the hours box, where the resident looks."""
+    if not hasattr(error, "error_dict") or "minutes" not in error.error_dict:
+        return error
+    errors = dict(error.message_dict)
+    errors["hours"] = errors.get("hours", []) + errors.pop("minutes")
+    return ValidationError(errors)
+
+
 class _DryRun(Exception):
     def __init__(self, result: Any) -> None:
         self.result = result
@@ -240,7 +250,7 @@ def _redeem_step(
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as error:
-        apply_service_errors(form, error)
+        apply_service_errors(form, _on_hours(error))
         return "invalid", None
 
 
@@ -274,7 +284,7 @@ def _donate_step(
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as error:
-        apply_service_errors(form, error)
+        apply_service_errors(form, _on_hours(error))
         return "invalid", None
 
 
