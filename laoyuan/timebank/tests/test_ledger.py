@@ -6,6 +6,7 @@ import datetime
 import io
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
 from django.utils import translation
@@ -328,3 +329,60 @@ def test_reversing_a_partly_given_claim_takes_back_from_its_own_day_then_the_nex
     assert ledger.balance(mine) == 30
     assert ledger.lots(mine) == [(D(2026, 5, 12), 30)]
     assert checks.first_discrepancy() is None
+
+
+def test_hours_are_given_within_the_district_only(cast):
+    h.volunteer(cast)
+    earn(cast, D(2026, 1, 10), 9, 10)
+    with pytest.raises(Exception) as refused:
+        exchange.donate(
+            actor=cast.users[Role.RESIDENT],
+            house=cast.a.house,
+            to_house=cast.c.house,
+            minutes=10,
+            today=D(2026, 2, 1),
+        )
+    assert refused.value.message_dict == {
+        "to_house": ["Hours can be given within the district only."]
+    }
+    with pytest.raises(Exception) as refused:
+        exchange.donate(
+            actor=cast.users[Role.RESIDENT],
+            house=cast.a.house,
+            to_house=cast.a.house,
+            minutes=10,
+            today=D(2026, 2, 1),
+        )
+    assert refused.value.message_dict == {"to_house": ["Choose another household."]}
+    with pytest.raises(PermissionDenied):
+        exchange.donate(
+            actor=cast.users[Role.STREET],
+            house=cast.a.house,
+            to_house=cast.a.neighbour_house,
+            minutes=10,
+            today=D(2026, 2, 1),
+        )
+    assert ledger.balance(account(cast.a.house)) == 60
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="exchange.donate lets a community officer give a household's hours on its behalf to "
+    "the officer's own household (acting_as 'community'); on-behalf donations to the actor's "
+    "own household should be refused",
+)
+def test_an_officer_cannot_give_a_households_hours_to_their_own_household(cast):
+    from laoyuan.factories import grant
+
+    h.volunteer(cast)
+    earn(cast, D(2026, 1, 10), 9, 10)
+    officer = h.organiser(cast)  # a community officer of A ...
+    grant(officer, Role.RESIDENT, cast.a.neighbour_house)  # ... living next door
+    with pytest.raises(PermissionDenied):
+        exchange.donate(
+            actor=officer,
+            house=cast.a.house,
+            to_house=cast.a.neighbour_house,
+            minutes=60,
+            today=D(2026, 2, 1),
+        )
