@@ -565,7 +565,7 @@ def menu(client) -> list[str]:
     block = re.search(r'data-nav="timebank">(.*?)</li>\{?', html, re.S)
     if block is None:
         return []
-    found = re.search(r'data-nav="timebank">.*?<ul class="dropdown-menu">(.*?)</ul>', html, re.S)
+    found = re.search(r'<ul class="dropdown-menu" data-menu="timebank">(.*?)</ul>', html, re.S)
     assert found is not None
     return re.findall(r'href="(/timebank/[^"]*)"', found.group(1))
 
