@@ -217,3 +217,23 @@ def test_two_verifiers_at_once_post_the_hours_once(cast):
     assert made.status == ClaimStatus.VERIFIED
     assert HourEntry.objects.filter(claim=made).count() == 1
     assert ledger.balance(ledger.household_account(cast.a.house)) == 180
+
+
+def test_two_overlapping_claims_at_once_keep_one(cast):
+    h.volunteer(cast)
+    morning = h.activity(cast, MARCH, 8, 12, title="垃圾分类督导")
+    noon = h.activity(cast, MARCH, 11, 14, title="楼道清扫")
+
+    def claim(activity):
+        return lambda: claims.create_claim(
+            actor=cast.users[Role.RESIDENT],
+            activity=activity,
+            start=activity.start,
+            end=activity.end,
+        )
+
+    results = race([claim(morning), claim(noon)])
+    done, refused = split(results, Claim)
+    assert (len(done), len(refused)) == (1, 1), results
+    assert list(refused[0].message_dict) == ["start"]
+    assert Claim.objects.count() == 1
