@@ -31,6 +31,7 @@ from laoyuan.demo.plan import (
     plan_district,
 )
 from laoyuan.demo.shape import shape_for
+from laoyuan.demo.timebank import write_timebank
 from laoyuan.demo.users import DEFAULT_PASSWORD, DEMO_USERS, write_demo_users
 from laoyuan.demo.workorders import write_workorders
 from laoyuan.orgs.enums import CompanyKind, PartyLevel
@@ -114,6 +115,7 @@ def build_demo(
         writer.stage("totals", "compound totals refreshed")
         write_billing(writer)
         write_workorders(writer)
+        write_timebank(writer)
         audit.record(
             actor=None,
             action="demo.seeded",
