@@ -15,6 +15,7 @@ LABELS = {
     "timebank.second": _("Hours claim needs a second verifier"),
     "timebank.verified": _("Your hours were verified"),
     "timebank.rejected": _("Your hours claim was rejected"),
+    "timebank.reversed": _("Your verified hours were taken back"),
     "timebank.overdue": _("Hours claim not verified in 10 working days"),
     "timebank.redeemed": _("Hours redeemed for a fee discount"),
     "timebank.donated": _("Hours donated to your household"),

@@ -13,7 +13,12 @@ from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.billing import calc
 from laoyuan.places.models import House
-from laoyuan.timebank.enums import LIVE_CLAIM_STATUSES, OPEN_CLAIM_STATUSES, HourAccountKind
+from laoyuan.timebank.enums import (
+    LIVE_CLAIM_STATUSES,
+    OPEN_CLAIM_STATUSES,
+    ClaimStatus,
+    HourAccountKind,
+)
 from laoyuan.timebank.models import Activity, Claim, HourAccount, HourPosting, Volunteer
 from laoyuan.timebank.scoping import STAFF_ROLES
 from laoyuan.timebank.services import ledger
@@ -138,6 +143,8 @@ def queue(user: Any) -> QuerySet[Claim]:
     return (
         Claim.objects.filter(where, status__in=OPEN_CLAIM_STATUSES)
         .exclude(house_id__in=scope_for(user, {Role.RESIDENT}).house)
+        # The first verifier has done their part; the second is someone else.
+        .exclude(status=ClaimStatus.SECOND, verified_by_id=user.pk)
         .select_related("activity", "volunteer__person", "house__building", "compound")
         .order_by(F("flagged_at").desc(nulls_last=True), "due_on", "id")
     )

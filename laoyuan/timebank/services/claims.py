@@ -18,10 +18,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.core import audit
+from laoyuan.people.models import Residency
 from laoyuan.timebank import notices
 from laoyuan.timebank.enums import (
     LIVE_CLAIM_STATUSES,
@@ -59,10 +61,21 @@ def is_organiser(user: Any, activity: Activity) -> bool:
     return activity.organiser_id is not None and activity.organiser_id == getattr(user, "pk", None)
 
 
+def of_household(user: Any, house_id: int) -> bool:
+    """Whether the user belongs to the household: bound to it as a resident, or living there
+    (an officer who lives in the house is of it too)."""
+    if house_id in scope_for(user, {Role.RESIDENT}).house:
+        return True
+    person_id = getattr(user, "person_id", None)
+    return person_id is not None and (
+        Residency.objects.filter(person_id=person_id, house_id=house_id).exists()
+    )
+
+
 def in_household(user: Any, volunteer: Volunteer) -> bool:
     """The volunteer themself or someone of their household: they may not verify the claim."""
-    return getattr(user, "person_id", None) == volunteer.person_id or (
-        volunteer.house_id in scope_for(user, {Role.RESIDENT}).house
+    return getattr(user, "person_id", None) == volunteer.person_id or of_household(
+        user, volunteer.house_id
     )
 
 
@@ -73,8 +86,11 @@ def may_claim_for(user: Any, volunteer: Volunteer, activity: Activity) -> bool:
 
 def may_verify(user: Any, claim: Claim) -> bool:
     """The activity's organiser or the community; the street office once the claim was flagged
-    to it. Never the volunteer or their household."""
+    to it. Never the volunteer or their household, nor whoever filed it on their behalf."""
     if in_household(user, claim.volunteer):
+        return False
+    if claim.on_behalf and claim.claimed_by_id == getattr(user, "pk", None):
+        # Whoever filed a claim for a volunteer does not also verify it.
         return False
     if is_organiser(user, claim.activity) or holds(user, STAFF_ROLES, claim):
         return True
@@ -166,6 +182,8 @@ def create_claim(
         errors["volunteer"] = _("This volunteer is no longer active.")
     if activity.community_id != volunteer.community_id:
         errors["activity"] = _("This activity is not in the volunteer's community.")
+    elif timezone.localtime(activity.end).date() < volunteer.registered_on:
+        errors["activity"] = _("This activity ended before the volunteer registered.")
     note = (note or "").strip()
     if len(note) > 300:
         errors["note"] = _("At most 300 characters.")
@@ -185,9 +203,11 @@ def create_claim(
             Claim.objects.filter(activity=activity, status__in=LIVE_CLAIM_STATUSES).count()
             >= activity.capacity
         ):
-            errors["activity"] = _("This activity's %(places)s places are all claimed.") % {
-                "places": activity.capacity
-            }
+            errors["activity"] = ngettext(
+                "This activity's one place is claimed.",
+                "This activity's %(places)s places are all claimed.",
+                activity.capacity,
+            ) % {"places": activity.capacity}
     if errors:
         raise ValidationError(errors)
     cleaned = clean_photo(photo, field="photo") if photo else None
@@ -402,6 +422,13 @@ def reverse_claim(*, actor: Any, claim: Claim, reason: Any) -> Claim:
     ledger.reverse(entry=entry, actor=actor, memo=reason)
     claim.status, claim.reason = ClaimStatus.REVERSED, reason
     claim.save(update_fields=["status", "reason"])
+    notices.tell(
+        "timebank.reversed",
+        notices.household_users(claim.house_id),
+        f"{claim.activity.title}: {reason}",
+        url=notices.mine_url(),
+        sms=True,
+    )
     audit.record(
         actor=actor,
         action="timebank.reverse",
@@ -442,8 +469,8 @@ def flag_overdue(*, today: datetime.date | None = None) -> int:
             notices.tell(
                 "timebank.overdue",
                 users.values(),
-                f"{claim.activity.title}: {minutes_label(claim.minutes)}, "
-                f"due {claim.due_on.isoformat()}",
+                f"{claim.activity.title}: {minutes_label(claim.minutes)} "
+                f"({claim.due_on.isoformat()})",
                 url=notices.queue_url(),
             )
     return flagged

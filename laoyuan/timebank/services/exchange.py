@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Exists, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,6 +45,7 @@ from laoyuan.timebank.models import (
 )
 from laoyuan.timebank.scoping import MANAGER_ROLES, STAFF_ROLES, covers
 from laoyuan.timebank.services import ledger
+from laoyuan.timebank.services.claims import of_household
 
 MAX_MINUTES = 1_000_000
 
@@ -492,6 +493,8 @@ def donate(
     errors: dict[str, str] = {}
     if to_house.pk == house.pk:
         errors["to_house"] = _("Choose another household.")
+    elif role != Role.RESIDENT and of_household(actor, to_house.pk):
+        errors["to_house"] = _("Staff may not give a household's hours to their own household.")
     elif to_house.compound.district_id != house.compound.district_id:
         errors["to_house"] = _("Hours can be given within the district only.")
     note = (note or "").strip()
@@ -558,12 +561,16 @@ def expire_all(*, today: datetime.date | None = None) -> int:
     households lost minutes."""
     today = today or timezone.localdate()
     cutoff = ledger.expiry_cutoff(today)
+    # Households that still hold minutes and received some old enough to expire.
+    old = HourPosting.objects.filter(
+        account_id=OuterRef("pk"), minutes__gt=0, entry__on__lte=cutoff
+    )
     candidates = (
-        HourPosting.objects.filter(
-            account__kind=HourAccountKind.HOUSEHOLD, minutes__gt=0, entry__on__lte=cutoff
-        )
-        .values_list("account_id", flat=True)
-        .distinct()
+        HourAccount.objects.filter(kind=HourAccountKind.HOUSEHOLD)
+        .annotate(held=Sum("postings__minutes"))
+        .filter(held__gt=0)
+        .filter(Exists(old))
+        .values_list("pk", flat=True)
     )
     count = 0
     for account_id in list(candidates):

@@ -9,12 +9,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.scoping import scope_for
 from laoyuan.core import audit
 from laoyuan.people.models import Person, Residency
 from laoyuan.places.models import Community, Compound, House
 from laoyuan.timebank.enums import Category, MemberRole
 from laoyuan.timebank.models import Activity, Membership, Post, Volunteer, VolunteerOrg
-from laoyuan.timebank.scoping import MANAGER_ROLES, holds
+from laoyuan.timebank.scoping import MANAGER_ROLES, TIMEBANK_ROLES, holds
+from laoyuan.workorders.scoping import place_covers
 
 MAX_ACTIVITY = datetime.timedelta(hours=24)
 
@@ -197,6 +200,32 @@ def create_post(
     return post
 
 
+def may_organise(user: Any, activity: Activity) -> bool:
+    """An organiser verifies the activity's claims, so only someone who works at its place (an
+    office, grid worker, party branch or committee whose scope covers the compound) or a leader of
+    its organisation may be one."""
+    if user is None:
+        return False
+    compound = activity.compound
+    if place_covers(
+        scope_for(user, TIMEBANK_ROLES - {Role.RESIDENT}),
+        district_id=compound.district_id,
+        street_id=compound.street_id,
+        community_id=compound.community_id,
+        grid_id=compound.grid_id,
+        compound_id=compound.pk,
+    ):
+        return True
+    person_id = getattr(user, "person_id", None)
+    return (
+        activity.org_id is not None
+        and person_id is not None
+        and Membership.objects.filter(
+            org_id=activity.org_id, role=MemberRole.LEADER, volunteer__person_id=person_id
+        ).exists()
+    )
+
+
 @transaction.atomic
 def create_activity(
     *,
@@ -244,6 +273,11 @@ def create_activity(
         errors["capacity"] = _("Enter how many people, from 1 to 1000.")
     if org is not None and org.community_id != compound.community_id:
         errors["org"] = _("This organisation is in another community.")
+    elif not may_organise(activity.organiser, activity):
+        errors["organiser"] = _(
+            "The organiser must work at this compound (its offices, grid, party branch or "
+            "committee) or lead the organisation."
+        )
     if post is not None and post.community_id != compound.community_id:
         errors["post"] = _("This post is in another community.")
     if errors:

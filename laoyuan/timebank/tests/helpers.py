@@ -63,6 +63,7 @@ def activity(
     category: str = Category.CLEANING,
     organiser: Any = None,
     title: str = "楼道清扫",
+    org: VolunteerOrg | None = None,
 ) -> Activity:
     return orgs.create_activity(
         actor=cast.users[Role.COMMUNITY],
@@ -73,6 +74,7 @@ def activity(
         end=at(day, end_hour),
         capacity=capacity,
         organiser=organiser,
+        org=org,
     )
 
 

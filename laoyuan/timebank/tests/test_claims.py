@@ -14,7 +14,7 @@ from laoyuan.core.models import AuditEvent
 from laoyuan.factories import user_with
 from laoyuan.inbox.models import Notification
 from laoyuan.people.models import Person
-from laoyuan.timebank.enums import ClaimStatus, HourEntryKind
+from laoyuan.timebank.enums import ClaimStatus, HourEntryKind, MemberRole
 from laoyuan.timebank.models import Claim, HourEntry, HourPosting, Volunteer
 from laoyuan.timebank.services import claims, exchange, ledger, orgs
 from laoyuan.timebank.tests import helpers as h
@@ -188,7 +188,7 @@ def test_a_full_activity_and_a_duplicate_claim_are_refused(cast):
         start=activity.start,
         end=activity.end,
         now=AFTER,
-    ) == {"activity": ["This activity's 1 places are all claimed."]}
+    ) == {"activity": ["This activity's one place is claimed."]}
     assert list(Claim.objects.values_list("volunteer_id", flat=True)) == [mine.pk]
 
 
@@ -364,10 +364,14 @@ def test_the_street_verifies_only_once_the_claim_was_flagged(cast):
 
 
 def test_the_volunteer_and_their_household_may_not_verify(cast):
-    h.volunteer(cast)
+    volunteer = h.volunteer(cast)
     resident = cast.users[Role.RESIDENT]
-    # The volunteer organises the activity themself: still not their own claim.
-    made = claim(cast, h.activity(cast, MARCH, 9, 12, organiser=resident))
+    # The volunteer leads the organisation and organises the activity: still not their claim.
+    team = h.org(cast)
+    orgs.add_member(
+        actor=cast.users[Role.COMMUNITY], org=team, volunteer=volunteer, role=MemberRole.LEADER
+    )
+    made = claim(cast, h.activity(cast, MARCH, 9, 12, organiser=resident, org=team))
     assert claims.may_verify(resident, made) is False
     with pytest.raises(PermissionDenied):
         claims.verify_claim(actor=resident, claim=made)
@@ -621,12 +625,6 @@ def test_verified_and_rejected_claims_tell_the_household(cast, django_capture_on
 # --- Gaps found in review (the lead fixes the services) ----------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="in_household only knows the household through a resident role assignment: a "
-    "community officer whose person lives in the volunteer's house (a Residency, no resident "
-    "login) may verify their own household's claims",
-)
 def test_an_officer_living_in_the_volunteers_house_may_not_verify(cast):
     from laoyuan.factories import PersonFactory
     from laoyuan.people.models import Residency
@@ -643,12 +641,6 @@ def test_an_officer_living_in_the_volunteers_house_may_not_verify(cast):
     assert claims.may_verify(officer, made) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="whoever files a claim on a volunteer's behalf may verify it too: one officer (or "
-    "the organiser) alone makes hours appear; the verifier should be someone other than "
-    "claimed_by when on_behalf",
-)
 def test_the_officer_who_claimed_on_behalf_does_not_verify_alone(cast):
     volunteer = h.volunteer(cast)
     community = cast.users[Role.COMMUNITY]
@@ -657,12 +649,6 @@ def test_the_officer_who_claimed_on_behalf_does_not_verify_alone(cast):
     assert claims.may_verify(h.organiser(cast), made) is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="queries.queue keeps a claim waiting for its second verifier in the first "
-    "verifier's queue, though verify_claim refuses them (exclude status=second with "
-    "verified_by=user)",
-)
 def test_the_first_verifier_no_longer_sees_the_claim_waiting_for_a_second(cast):
     from laoyuan.timebank import queries
 

@@ -140,8 +140,8 @@ def test_the_flag_tells_the_community_and_street_of_the_place_only(
             "user__username", "subject", "url"
         )
     ) == [
-        ("community", "楼道清扫: 3:00, due 2026-03-04", queue),
-        ("street", "楼道清扫: 3:00, due 2026-03-04", queue),
+        ("community", "楼道清扫: 3:00 (2026-03-04)", queue),
+        ("street", "楼道清扫: 3:00 (2026-03-04)", queue),
     ]
     with django_capture_on_commit_callbacks(execute=True):
         claims.flag_overdue(today=D(2026, 3, 6))

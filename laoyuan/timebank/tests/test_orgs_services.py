@@ -280,12 +280,6 @@ def test_an_activity_refuses_another_communitys_org_and_post(cast):
     assert Activity.objects.count() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="create_activity accepts any user as organiser: an officer of another street (or "
-    "district) then verifies the activity's claims and claims for any volunteer of the "
-    "community (claims.is_organiser)",
-)
 def test_the_organiser_must_belong_to_the_activitys_place(cast):
     assert "organiser" in refused(
         orgs.create_activity,

@@ -178,14 +178,9 @@ EXPECTED = {
     "outsider": B_ALL | {"pool_b", "pool_d"},
     "other_district": {"org_c", "act_c", "vol_c", "claim_c", "pool_c"},
 }
-DONATION_BUG = (
-    "Donation's scope rule uses personal_q, which filters on house_id and compound_id: "
-    "Donation has neither (from_house_id, to_house_id; no compound), so scoped() raises "
-    "FieldError for the grid, branch, committee and resident roles"
-)
 
 
-BUGGY_DONATION_ROLES = (Role.GRID, Role.BRANCH, Role.COMMITTEE, Role.RESIDENT)
+DONATION_ROLES = (Role.GRID, Role.BRANCH, Role.COMMITTEE, Role.RESIDENT)
 
 
 @pytest.fixture
@@ -203,15 +198,14 @@ def visible_and_expected(cast, world, who, key):
 
 @pytest.mark.parametrize("who", list(EXPECTED))
 def test_each_role_sees_exactly_its_rows(cast, world, who):
-    keys = [k for k in MODELS if not (k == "don" and who in BUGGY_DONATION_ROLES)]
+    keys = [k for k in MODELS if not (k == "don" and who in DONATION_ROLES)]
     found = [visible_and_expected(cast, world, who, key) for key in keys]
     assert [(key, visible) for key, visible, _ in found] == [
         (key, expected) for key, _, expected in found
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=DONATION_BUG)
-@pytest.mark.parametrize("who", BUGGY_DONATION_ROLES)
+@pytest.mark.parametrize("who", DONATION_ROLES)
 def test_donations_for_compound_roles_and_residents(cast, world, who):
     _key, visible, expected = visible_and_expected(cast, world, who, "don")
     assert visible == expected
