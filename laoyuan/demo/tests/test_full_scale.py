@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
+from laoyuan.demo.tests.test_timebank_demo import figures as time_bank_figures
 from laoyuan.demo.workorders import demo_now
 from laoyuan.places.models import ManagementPeriod
 from laoyuan.workorders.models import Event, WorkOrder
@@ -123,3 +124,21 @@ def test_seed_demo_full_scale_reports_the_seed_figures() -> None:
         "not_ours": 743,
     }
     assert orders.filter(overdue_q(demo_now(datetime.date(2026, 11, 27)))).count() == 42
+
+    # The time bank (demo.timebank): the seed's organisations and volunteers, a year of claims.
+    assert time_bank_figures() == {
+        "orgs": 1475,
+        "volunteers": 12_000,
+        "memberships": 15_611,
+        "posts": 360,
+        "activities": 11_955,
+        "claims": {"pending": 958, "rejected": 3061, "second": 51, "verified": 67_869},
+        "needs_second": 1620,
+        "flagged": 403,
+        "entries": 68_169,
+        "pools": 14,
+        "contributions": 26,
+        "redemptions": 300,
+        "redeemed": "10440.19",
+    }
+    call_command("timebank_check", stdout=io.StringIO())
