@@ -812,16 +812,21 @@ def write_timebank(writer: Any) -> None:
         for name, sponsor in SPONSORS
     ]
 
-    owed = dict(
-        Posting.objects.filter(
-            account__kind=AccountKind.HOUSEHOLD,
-            account__closed_on__isnull=True,
-            account__district=district,
+    # What the households with enough hours owe now (read for those only: the whole district's
+    # postings take seconds to sum).
+    enough = [h for h in houses if sum(m for _, m in earned[h]) >= 120]
+    owed: dict[int, Decimal] = {}
+    for start in range(0, len(enough), 900):
+        owed.update(
+            Posting.objects.filter(
+                account__kind=AccountKind.HOUSEHOLD,
+                account__closed_on__isnull=True,
+                account__house_id__in=enough[start : start + 900],
+            )
+            .values_list("account__house_id")
+            .annotate(total=Sum("amount"))
+            .order_by()
         )
-        .values_list("account__house_id")
-        .annotate(total=Sum("amount"))
-        .order_by()
-    )
     candidates = [
         h
         for h in houses
