@@ -202,10 +202,10 @@ def _detail(
 ) -> HttpResponse:
     user = request.user
     # The refusals that name no field of the form (the claim's state) show above the page.
-    errors = list(errors or [])
+    shown = [str(error) for error in errors or []]
     for form in (reject_form, reverse_form):
         if form is not None:
-            errors.extend(form.non_field_errors())
+            shown.extend(str(error) for error in form.non_field_errors())
     open_ = claim.status in (ClaimStatus.PENDING, ClaimStatus.SECOND)
     may_verify = open_ and claim_services.may_verify(user, claim)
     may_reverse = (
@@ -228,7 +228,7 @@ def _detail(
             "may_reverse": may_reverse,
             "reject_form": reject_form or ReasonForm(auto_id="reject_%s"),
             "reverse_form": reverse_form or ReverseForm(auto_id="reverse_%s"),
-            "errors": errors,
+            "errors": shown,
             "staff_view": holds(user, QUEUE_ROLES, claim) or claim.activity.organiser_id == user.pk,
         },
         status=status,
