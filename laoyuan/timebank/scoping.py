@@ -83,6 +83,19 @@ def personal_q(scope: Scope, prefix: str = "", house: str = "house_id") -> Q:
     return q | _ids(f"{prefix}{house}", scope.house)
 
 
+def donation_q(scope: Scope) -> Q:
+    """A gift of hours is seen by the offices of the giver's place, by the roles bound to either
+    household's compound, and by both households."""
+    if scope.everything:
+        return Q()
+    q = office_q(scope)
+    for side in ("from_house", "to_house"):
+        q |= _ids(f"{side}__compound_id", scope.compound) | _ids(f"{side}_id", scope.house)
+        if scope.grid:
+            q |= Q(**{f"{side}__compound_id__in": _grid_compounds(scope)})
+    return q
+
+
 def pool_q(scope: Scope) -> Q:
     """Pools serving the user's places: a district-wide pool is seen by every office of the
     district, a street's pool by the street and its communities."""
@@ -147,9 +160,7 @@ def register() -> None:
             Membership: lambda s: personal_q(s, "volunteer__"),
             Claim: personal_q,
             Redemption: personal_q,
-            Donation: lambda s: (
-                personal_q(s) | _ids("to_house_id", s.house) if not s.everything else Q()
-            ),
+            Donation: donation_q,
             Pool: pool_q,
         }
     )

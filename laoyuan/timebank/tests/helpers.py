@@ -47,6 +47,18 @@ def organiser(cast: Cast) -> Any:
     return found or user_with(Role.COMMUNITY, cast.a.community, "community2")
 
 
+def colleague(claim: Any) -> Any:
+    """Another officer of the claim's community: whoever filed a claim on a volunteer's behalf
+    does not verify it."""
+    from laoyuan.accounts.models import User
+    from laoyuan.factories import user_with
+
+    name = f"colleague{claim.community_id}"
+    return User.objects.filter(username=name).first() or user_with(
+        Role.COMMUNITY, claim.community, name
+    )
+
+
 def org(cast: Cast) -> VolunteerOrg:
     return orgs.create_org(
         actor=cast.users[Role.COMMUNITY], community=cast.a.community, name="红马甲志愿服务队"

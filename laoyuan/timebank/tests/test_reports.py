@@ -24,9 +24,8 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from laoyuan.accounts.enums import Role
-from laoyuan.accounts.models import User
 from laoyuan.dashboard.queries import overview
-from laoyuan.factories import Cast, as_user, user_with
+from laoyuan.factories import Cast, as_user
 from laoyuan.people.models import Person
 from laoyuan.timebank import reports
 from laoyuan.timebank.enums import Category
@@ -45,9 +44,7 @@ EXPORT = "/timebank/reports/export.xlsx"
 def _verify(claim, verifier):
     if claim.on_behalf and claim.claimed_by_id == verifier.pk:
         # Whoever filed a claim for a volunteer does not verify it: a colleague does.
-        verifier = User.objects.filter(username=f"colleague{claim.community_id}").first() or (
-            user_with(Role.COMMUNITY, claim.community, f"colleague{claim.community_id}")
-        )
+        verifier = h.colleague(claim)
     claims.verify_claim(actor=verifier, claim=claim)
     return claim
 

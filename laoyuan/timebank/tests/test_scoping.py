@@ -111,7 +111,7 @@ def build_world(cast):
             start=h.at(MARCH, 9),
             end=h.at(MARCH, 12),
         )
-        return claims.verify_claim(actor=actor, claim=made)
+        return claims.verify_claim(actor=h.colleague(made), claim=made)
 
     rows["claim_a"] = claim(community_a, "act_a", "vol_a")
     rows["claim_n"] = claim(community_a, "act_a", "vol_n")
