@@ -229,6 +229,7 @@ def test_the_beat_schedule_names_the_tasks():
     assert json.loads(result.stdout) == {
         "workorders-escalate-overdue": ["laoyuan.workorders.tasks.escalate_overdue", 900],
         "workorders-auto-close": ["laoyuan.workorders.tasks.auto_close", 3600],
+        "timebank-daily": ["laoyuan.timebank.tasks.daily", 21600],
     }
     assert tasks.escalate_overdue.name == "laoyuan.workorders.tasks.escalate_overdue"
     assert tasks.auto_close.name == "laoyuan.workorders.tasks.auto_close"
