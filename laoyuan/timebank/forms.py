@@ -8,6 +8,7 @@ whole minutes; the services check everything else and their refusals go on these
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
@@ -114,3 +115,9 @@ class ClaimForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+def service_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal, shown on the fields it names (the others above the form)."""
+    for field, texts in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, texts)

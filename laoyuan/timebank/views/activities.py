@@ -29,6 +29,7 @@ from laoyuan.accounts.scoping import get_scoped_or_404, scope_for, scoped
 from laoyuan.places.models import Community, Compound
 from laoyuan.timebank import queries
 from laoyuan.timebank.enums import LIVE_CLAIM_STATUSES, Category
+from laoyuan.timebank.forms import service_errors as _service_errors
 from laoyuan.timebank.models import Activity, Claim, Post, VolunteerOrg
 from laoyuan.timebank.scoping import MANAGER_ROLES, STAFF_ROLES, TIMEBANK_ROLES, holds
 from laoyuan.timebank.services import claims as claim_services
@@ -55,12 +56,6 @@ def _mark_invalid(form: forms.Form) -> None:
         if name in form.fields:
             widget = form.fields[name].widget
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} is-invalid".strip()
-
-
-def _service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal, shown on the fields it names (the others above the form)."""
-    for field, texts in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, texts)
 
 
 def managed_communities(user: Any) -> QuerySet[Community]:

@@ -29,6 +29,7 @@ from laoyuan.billing.views.desk.payments import find_houses
 from laoyuan.people.models import Person, Residency
 from laoyuan.places.models import Community, Compound, House
 from laoyuan.timebank.enums import ClaimStatus, MemberRole
+from laoyuan.timebank.forms import service_errors as _service_errors
 from laoyuan.timebank.models import (
     Activity,
     Membership,
@@ -69,12 +70,6 @@ def _style(form: forms.Form) -> None:
         if isinstance(field.widget, forms.CheckboxInput):
             css = "form-check-input"
         field.widget.attrs.setdefault("class", css)
-
-
-def _service_errors(form: forms.Form, error: ValidationError) -> None:
-    """A service's refusal, shown on the fields it names (the others above the form)."""
-    for field, texts in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, texts)
 
 
 def manager_communities(user: Any) -> QuerySet[Community]:
