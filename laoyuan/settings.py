@@ -215,6 +215,9 @@ SECURE_CSP = {
 TIMEBANK_EXPIRY_MONTHS = env_int("TIMEBANK_EXPIRY_MONTHS", 24)
 TIMEBANK_SECOND_VERIFIER_MINUTES = env_int("TIMEBANK_SECOND_VERIFIER_MINUTES", 240)
 TIMEBANK_VERIFY_WORKING_DAYS = 10
+# A volunteer claims an activity themself within this many days of its end; later, only staff
+# on their behalf (from a paper sign-in sheet, logged as such).
+TIMEBANK_CLAIM_WINDOW_DAYS = env_int("TIMEBANK_CLAIM_WINDOW_DAYS", 30)
 
 # Background work: Celery when a broker is configured, otherwise eagerly in process.
 # CELERY_TASK_ALWAYS_EAGER=1 keeps tasks in process even with a broker: the test suite's second

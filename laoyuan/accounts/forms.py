@@ -31,6 +31,7 @@ from laoyuan.accounts.queries import (
     signup_houses,
 )
 from laoyuan.accounts.services import sign_in_attempt
+from laoyuan.core.params import parse_id
 from laoyuan.core.personal import normalise_phone
 from laoyuan.people.enums import HouseholdRole
 from laoyuan.places.models import Compound, House
@@ -52,8 +53,7 @@ def refresh_attrs(url: str) -> dict[str, str]:
 
 
 def _int(value: Any) -> int | None:
-    value = str(value or "").strip()
-    return int(value) if value.isdigit() else None
+    return parse_id(value)
 
 
 class LoginForm(AuthenticationForm):

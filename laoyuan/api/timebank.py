@@ -17,6 +17,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -34,7 +35,7 @@ from rest_framework.serializers import ValidationError, as_serializer_error
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from laoyuan.accounts.scoping import get_scoped_or_404, scoped
+from laoyuan.accounts.scoping import scoped
 from laoyuan.api import serializers as s
 from laoyuan.api import timebank_serializers as t
 from laoyuan.api.views import BAD_REQUEST, ID, NOT_FOUND, UNAUTHENTICATED, validated
@@ -133,9 +134,6 @@ class HourAccountView(APIView):
         return Response(t.HourAccountSerializer(queries.account(found)).data)
 
 
-CLAIM_QUERYSET = Claim.objects.select_related("activity", "volunteer")
-
-
 @extend_schema_view(
     create=extend_schema(
         summary="Claim hours for an activity",
@@ -143,7 +141,8 @@ CLAIM_QUERYSET = Claim.objects.select_related("activity", "volunteer")
             "A volunteer claims for themself (omit `volunteer`); the community or the "
             "activity's organiser may claim on a volunteer's behalf (logged as such). Refused "
             "with the reason (400) when the times overlap another claim, lie outside the "
-            "activity or in the future, the activity is full or already claimed. An activity "
+            "activity or in the future, the activity is full or already claimed, or (for a "
+            "volunteer's own claim) the activity ended more than 30 days ago. An activity "
             "or volunteer outside the caller's scope is a 404."
         ),
         request={
@@ -214,7 +213,10 @@ class ClaimViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         return Response(t.ClaimSerializer(claim).data, status=status.HTTP_201_CREATED)
 
     def _claim(self, pk: str) -> Claim:
-        return get_scoped_or_404(CLAIM_QUERYSET, self.request.user, pk=pk)
+        # The page's rule: by scope, or as the activity's organiser while they may organise it.
+        return get_object_or_404(
+            queries.claims_for(self.request.user).select_related("activity", "volunteer"), pk=pk
+        )
 
     @action(detail=True, methods=["post"])
     def verify(self, request: Request, pk: str) -> Response:
@@ -244,11 +246,16 @@ class RedemptionView(APIView):
             "time-bank discount. Refused with the reason (400) and nothing written beyond the "
             "hours held, the year's cap, what the household owes or what the pool has left. "
             "A house outside the caller's scope is a 404; one in scope the caller may not "
-            "redeem for is a 403. No cash-out."
+            "redeem for is a 403. No cash-out. The same `reference` for the house again "
+            "answers 200 with the first redemption and redeems nothing more."
         ),
         request=t.RedemptionRequestSerializer,
         responses={
-            201: t.RedemptionSerializer,
+            201: OpenApiResponse(t.RedemptionSerializer, description="Redeemed."),
+            200: OpenApiResponse(
+                t.RedemptionSerializer,
+                description="This reference was redeemed before: that redemption.",
+            ),
             400: BAD_REQUEST,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
@@ -268,10 +275,21 @@ class RedemptionView(APIView):
             pool = Pool.objects.filter(pk=data["pool"]).first()
             if pool is None:
                 raise ValidationError({"pool": [_("This pool does not serve this household.")]})
+        # Only the status code rests on this read: redeem itself is idempotent by reference,
+        # also against a concurrent retry (it reads again under the household's lock).
+        seen = Redemption.objects.filter(house=house, reference=data["reference"].strip()).exists()
         redemption = _call_service(
-            redeem, actor=user, house=house, minutes=data["minutes"], pool=pool
+            redeem,
+            actor=user,
+            house=house,
+            minutes=data["minutes"],
+            pool=pool,
+            reference=data["reference"],
         )
         redemption = Redemption.objects.select_related("pool", "payment__receipt").get(
             pk=redemption.pk
         )
-        return Response(t.RedemptionSerializer(redemption).data, status=status.HTTP_201_CREATED)
+        return Response(
+            t.RedemptionSerializer(redemption).data,
+            status=status.HTTP_200_OK if seen else status.HTTP_201_CREATED,
+        )

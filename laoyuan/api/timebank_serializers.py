@@ -197,6 +197,13 @@ class RedemptionRequestSerializer(serializers.Serializer):
     house = serializers.IntegerField(min_value=1, help_text=_("The house's id."))
     # The service checks the number (a whole number, at least 1) with its own message.
     minutes = serializers.IntegerField(help_text=_("Minutes to redeem."))
+    reference = serializers.CharField(
+        max_length=64,
+        help_text=_(
+            "The caller's unique reference for this redemption: sent again (a retry), it "
+            "returns the first redemption and redeems nothing more."
+        ),
+    )
     pool = serializers.IntegerField(
         min_value=1,
         required=False,
@@ -220,12 +227,14 @@ class RedemptionSerializer(serializers.ModelSerializer):
     on_behalf = serializers.BooleanField(
         read_only=True, help_text=_("Redeemed by staff on the household's behalf.")
     )
+    reference = serializers.CharField(read_only=True)
 
     class Meta:
         model = Redemption
         fields = [
             "id",
             "house",
+            "reference",
             "minutes",
             "yuan_per_hour",
             "amount",

@@ -9,6 +9,7 @@ from django.urls import path
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from laoyuan.core.params import parse_id
 from laoyuan.inbox.models import Notification
 from laoyuan.inbox.services import mark_read
 
@@ -30,7 +31,9 @@ def read(request: HttpRequest) -> HttpResponse:
     """Mark the posted ``id``s read (all when none is posted), then go to ``next`` (a local
     URL: the notification's page) or back to the list."""
     ids = request.POST.getlist("id")
-    mark_read(user=request.user, ids=[int(i) for i in ids if i.isdigit()] if ids else None)
+    mark_read(
+        user=request.user, ids=[n for n in map(parse_id, ids) if n is not None] if ids else None
+    )
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import compound_q, scope_for, scoped
+from laoyuan.core.params import parse_id
 from laoyuan.orgs.enums import CommitteeKind, CompanyKind, PartyLevel
 from laoyuan.orgs.models import AgencyBranch, Cadre, Committee, PartyOrg, Post, PropertyCompany
 from laoyuan.people.models import Person, Residency
@@ -258,7 +259,7 @@ class CompanyFilters:
         return cls(
             search=(params.get("q") or "").strip()[:100],
             kind=kind if kind in CompanyKind.values else "",
-            street=int(street) if street.isdigit() else None,
+            street=parse_id(street),
         )
 
 
@@ -315,8 +316,7 @@ class CommitteeFilters:
     @classmethod
     def from_params(cls, params: Any) -> "CommitteeFilters":
         def number(name: str) -> int | None:
-            value = (params.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
+            return parse_id(params.get(name))
 
         kind = params.get("kind") or ""
         return cls(
@@ -460,8 +460,7 @@ class CadreFilters:
     @classmethod
     def from_params(cls, params: Any) -> "CadreFilters":
         def number(name: str) -> int | None:
-            value = (params.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
+            return parse_id(params.get(name))
 
         return cls(street=number("street"), branch=number("branch"))
 

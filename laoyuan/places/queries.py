@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from laoyuan.accounts.scoping import scoped
+from laoyuan.core.params import parse_id
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, House
 
@@ -45,8 +46,7 @@ class CompoundFilters:
         """Read filters from a QueryDict; unknown or malformed values are ignored."""
 
         def number(name: str) -> int | None:
-            value = (params.get(name) or "").strip()
-            return int(value) if value.isdigit() else None
+            return parse_id(params.get(name))
 
         mode = params.get("mode") or params.get("management_mode") or None
         renovated_param = (params.get("renovated") or "").lower()

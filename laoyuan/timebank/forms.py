@@ -55,7 +55,9 @@ class RedeemForm(HoursForm):
     pool = forms.ModelChoiceField(
         queryset=Pool.objects.filter(active=True), required=False, widget=forms.HiddenInput
     )
-    field_order = ["house", "hours", "minutes", "pool", "confirm"]
+    # Made at the confirmation: a second click or a resent form redeems once.
+    reference = forms.CharField(max_length=64, required=False, widget=forms.HiddenInput)
+    field_order = ["house", "hours", "minutes", "pool", "reference", "confirm"]
 
     def __init__(self, *args: Any, houses: QuerySet[House], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -552,6 +552,9 @@ class Redemption(Placed):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
     )
     on_behalf = models.BooleanField(_("on the household's behalf"), default=False)
+    # The caller's idempotency key: the same reference for the household again returns this
+    # redemption instead of redeeming twice (a retried request, a double-clicked button).
+    reference = models.CharField(_("reference"), max_length=64, blank=True, default="")
     created_at = models.DateTimeField(_("redeemed at"), auto_now_add=True)
 
     class Meta:
@@ -566,6 +569,11 @@ class Redemption(Placed):
         constraints = [
             models.CheckConstraint(condition=models.Q(minutes__gte=1), name="redemption_minutes"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="redemption_amount"),
+            models.UniqueConstraint(
+                fields=["house", "reference"],
+                condition=~models.Q(reference=""),
+                name="redemption_once",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,7 +1,6 @@
 """Reusable reads of the time bank, narrowed by ``accounts.scoping``: a household's account, the
 activities a user may see or claim, and each verifier's queue."""
 
-import calendar
 import datetime
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from laoyuan.timebank.enums import (
     HourAccountKind,
 )
 from laoyuan.timebank.models import Activity, Claim, HourAccount, HourPosting, Volunteer
-from laoyuan.timebank.scoping import STAFF_ROLES
+from laoyuan.timebank.scoping import STAFF_ROLES, organiser_q
 from laoyuan.timebank.services import ledger
 
 # How long after an activity ends its volunteers may still claim it.
@@ -60,11 +59,16 @@ class Account:
 
 
 def expires_on(day: datetime.date) -> datetime.date:
-    """The first day minutes counting from ``day`` are expired: the same day of the month
-    ``expiry_months`` later (the month's last day when it is shorter)."""
-    first = calc.add_months(day, ledger.expiry_months())
-    last_day = calendar.monthrange(first.year, first.month)[1]
-    return first.replace(day=min(day.day, last_day))
+    """The first day minutes counting from ``day`` are expired, by the rule the ledger applies
+    (``ledger.expiry_cutoff``): about ``expiry_months`` later, the day after when ``day`` is a
+    month's end that the later month lacks (2024-02-29 → 2026-03-01)."""
+    candidate = calc.add_months(day, ledger.expiry_months())
+    one = datetime.timedelta(days=1)
+    while ledger.expiry_cutoff(candidate) < day:
+        candidate += one
+    while ledger.expiry_cutoff(candidate - one) >= day:
+        candidate -= one
+    return candidate
 
 
 def account(house: House, *, limit: int | None = 100) -> Account:
@@ -92,10 +96,15 @@ def account(house: House, *, limit: int | None = 100) -> Account:
         )
         for row in rows
     ]
+    # Minutes past their term are not held, though the expiry is posted only by the nightly
+    # job or the household's next redemption or gift.
+    cutoff = ledger.expiry_cutoff(timezone.localdate())
+    lots = ledger.lots(hour_account)
+    expired = sum(minutes for on, minutes in lots if on <= cutoff)
     return Account(
         house=house,
-        balance_minutes=ledger.balance(hour_account),
-        lots=ledger.lots(hour_account),
+        balance_minutes=ledger.balance(hour_account) - expired,
+        lots=[(on, minutes) for on, minutes in lots if on > cutoff],
         expiry_months=ledger.expiry_months(),
         postings=postings,
     )
@@ -127,12 +136,20 @@ def claimable(volunteer: Volunteer, *, now: datetime.datetime | None = None) -> 
     )
 
 
+def claims_for(user: Any) -> QuerySet[Claim]:
+    """The claims the user may read: by the scope rule, or as the activity's organiser (while
+    they may still organise it)."""
+    return Claim.objects.filter(
+        Q(pk__in=scoped(Claim.objects.all(), user).values("pk")) | organiser_q(user)
+    )
+
+
 def queue(user: Any) -> QuerySet[Claim]:
     """The claims waiting for the user: those of activities they organise, those in their
     community (as its office), and, for a street office, those flagged to it. Flagged first,
     then oldest first."""
     scope = scope_for(user, STAFF_ROLES)
-    where = Q(activity__organiser_id=user.pk)
+    where = organiser_q(user)
     if scope.everything:
         where = Q()
     elif scope.community:

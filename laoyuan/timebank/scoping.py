@@ -128,6 +128,30 @@ def covers(scope: Scope, *, district_id: int, street_id: int, community_id: int)
     )
 
 
+def organiser_q(user: Any, prefix: str = "activity__") -> Q:
+    """Rows of the activities the user organises and may still organise (``may_organise``):
+    their place is still in the user's office or compound scope, or the user still leads the
+    activity's organisation. Someone whose roles were revoked loses the organiser's queue."""
+    from laoyuan.timebank.enums import MemberRole
+    from laoyuan.timebank.models import Membership
+
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return NOTHING
+    scope = scope_for(user, TIMEBANK_ROLES - {Role.RESIDENT})
+    place = scoping.compound_q(scope, f"{prefix}compound__", with_houses=False)
+    person_id = getattr(user, "person_id", None)
+    if person_id is not None:
+        place |= Q(
+            **{
+                f"{prefix}org_id__in": Membership.objects.filter(
+                    role=MemberRole.LEADER, volunteer__person_id=person_id
+                ).values("org_id")
+            }
+        )
+    return Q(**{f"{prefix}organiser_id": pk}) & place
+
+
 def holds(user: Any, roles: frozenset[str], row: Any) -> bool:
     """Whether the user holds one of ``roles`` in an office scope covering ``row``'s place."""
     return covers(

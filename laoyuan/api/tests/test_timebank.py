@@ -23,6 +23,7 @@ from laoyuan.timebank.enums import ClaimStatus
 from laoyuan.timebank.models import Activity, Claim, HourEntry, HourPosting, Redemption
 from laoyuan.timebank.services import claims, ledger
 from laoyuan.timebank.tests import helpers as h
+from laoyuan.timebank.tests.helpers import wide_claim_window  # noqa: F401  (autouse fixture)
 from laoyuan.timebank.workdays import add_workdays
 
 pytestmark = pytest.mark.django_db
@@ -240,7 +241,9 @@ def test_account_figures(cast: Cast, as_role: Client) -> None:
     h.bills(cast)
     h.rate(cast, "10.00")
     h.pool(cast, "1000.00")
-    as_role("resident").post(REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 60})
+    as_role("resident").post(
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 60, "reference": "R-1"}
+    )
     entries = {
         claim.pk: HourEntry.objects.get(claim=claim, reverses__isnull=True).pk
         for claim in (first, second)
@@ -603,13 +606,16 @@ def test_six_hours_at_ten_yuan_redeem_sixty(cast: Cast, as_role: Client) -> None
     house = cast.a.house
     company = cast.a.company
 
-    response = as_role("resident").post(REDEMPTIONS, {"house": house.pk, "minutes": 360})
+    response = as_role("resident").post(
+        REDEMPTIONS, {"house": house.pk, "minutes": 360, "reference": "R-1"}
+    )
 
     assert response.status_code == 201, response.content
     redemption = Redemption.objects.get()
     assert response.json() == {
         "id": redemption.pk,
         "house": house.pk,
+        "reference": "R-1",
         "minutes": 360,
         "yuan_per_hour": "10.00",
         "amount": "60.00",
@@ -623,10 +629,46 @@ def test_six_hours_at_ten_yuan_redeem_sixty(cast: Cast, as_role: Client) -> None
     assert fee_balance(fee_account(house)) == D("26.40")
 
 
+def test_a_retried_redemption_redeems_once(cast: Cast, as_role: Client) -> None:
+    ready(cast)
+    client = as_role("resident")
+    body = {"house": cast.a.house.pk, "minutes": 90, "reference": "app-7f3a"}
+
+    first = client.post(REDEMPTIONS, body)
+    again = client.post(REDEMPTIONS, body)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == first.json()
+    redemption = Redemption.objects.get()
+    assert (redemption.reference, redemption.amount) == ("app-7f3a", D("15.00"))
+    assert Receipt.objects.count() == 1
+    assert ledger.balance(ledger.household_account(cast.a.house)) == 360 - 90
+
+
+def test_a_reference_used_for_other_minutes_is_400(cast: Cast, as_role: Client) -> None:
+    ready(cast)
+    client = as_role("resident")
+    client.post(REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 90, "reference": "app-1"})
+    before = counts()
+
+    response = client.post(
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 60, "reference": "app-1"}
+    )
+
+    assert errors(response) == {
+        "reference": [
+            "The reference app-1 was already used to redeem 1:30 hours; check the reference."
+        ]
+    }
+    assert counts() == before
+
+
 def test_community_redeems_on_the_households_behalf(cast: Cast, as_role: Client) -> None:
     ready(cast)
 
-    response = as_role("community").post(REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 90})
+    response = as_role("community").post(
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 90, "reference": "R-1"}
+    )
 
     assert response.status_code == 201, response.content
     body = response.json()
@@ -638,7 +680,9 @@ def test_redeem_as_each_role(cast: Cast, as_any: Client, role: str) -> None:
     ready(cast)
     before = counts()
 
-    response = as_any(role).post(REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 60})
+    response = as_any(role).post(
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 60, "reference": "R-1"}
+    )
 
     if role in {"resident", "community"}:
         assert response.status_code == 201
@@ -657,7 +701,7 @@ def test_resident_cannot_redeem_the_neighbours_hours(cast: Cast, as_role: Client
     ready(cast)
 
     response = as_role("resident").post(
-        REDEMPTIONS, {"house": cast.a.neighbour_house.pk, "minutes": 60}
+        REDEMPTIONS, {"house": cast.a.neighbour_house.pk, "minutes": 60, "reference": "R-1"}
     )
 
     assert response.status_code == 404
@@ -669,7 +713,9 @@ def test_redemption_beyond_the_hours_held_is_refused_and_writes_nothing(
     ready(cast)
     before = counts()
 
-    response = as_role("resident").post(REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 361})
+    response = as_role("resident").post(
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 361, "reference": "R-1"}
+    )
 
     assert errors(response) == {
         "minutes": ["The household holds 6:00 hours (h:mm) that can be redeemed."]
@@ -683,7 +729,9 @@ def test_redemption_beyond_the_debt_is_refused_and_writes_nothing(
     ready(cast, ((8, 12), (8, 12), (8, 12)))  # 12 hours: 120.00 yuan, the bills are 86.40
     before = counts()
 
-    response = as_role("resident").post(REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 720})
+    response = as_role("resident").post(
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 720, "reference": "R-1"}
+    )
 
     assert errors(response) == {
         "minutes": ["120.00 yuan is more than the household owes (86.40 yuan)."]
@@ -704,7 +752,9 @@ def test_redemption_of_no_minutes_is_400(
     ready(cast)
     before = counts()
 
-    response = as_role("resident").post(REDEMPTIONS, {"house": cast.a.house.pk, "minutes": minutes})
+    response = as_role("resident").post(
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": minutes, "reference": "R-1"}
+    )
 
     assert errors(response) == {"minutes": [message]}
     assert counts() == before
@@ -715,7 +765,7 @@ def test_redemption_from_a_pool_not_serving_the_house_is_400(cast: Cast, as_role
     before = counts()
 
     unknown = as_role("resident").post(
-        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 60, "pool": 999999}
+        REDEMPTIONS, {"house": cast.a.house.pk, "minutes": 60, "reference": "R-1", "pool": 999999}
     )
 
     assert errors(unknown) == {"pool": ["This pool does not serve this household."]}
@@ -728,6 +778,7 @@ def test_redemption_bad_body_is_400(cast: Cast, as_role: Client) -> None:
     assert errors(response) == {
         "house": ["This field is required."],
         "minutes": ["A valid integer is required."],
+        "reference": ["This field is required."],
     }
 
 

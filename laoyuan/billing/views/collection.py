@@ -26,6 +26,7 @@ from laoyuan.billing import exports, queries
 from laoyuan.billing.calc import add_months, parse_period
 from laoyuan.billing.models import ZERO
 from laoyuan.billing.queries import ARREARS_BUCKET_LABELS, COLLECTION_ROLES, CollectionRow
+from laoyuan.core.params import parse_id
 from laoyuan.places.models import Compound, Street
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,7 +49,7 @@ class Drill:
 
 
 def _id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return parse_id(value)
 
 
 def _reader_or_404(request: HttpRequest) -> Any:

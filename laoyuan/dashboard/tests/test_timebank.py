@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from laoyuan.accounts.enums import Role
 from laoyuan.factories import Cast, as_user
+from laoyuan.timebank.tests.helpers import wide_claim_window  # noqa: F401  (autouse fixture)
 from laoyuan.timebank.tests.test_reports import build
 
 pytestmark = pytest.mark.django_db

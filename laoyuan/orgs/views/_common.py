@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from laoyuan.accounts.scoping import scoped
 from laoyuan.core.forms import apply_service_errors
+from laoyuan.core.params import parse_id
 from laoyuan.orgs import queries
 
 PAGE_SIZE = 50
@@ -50,8 +51,7 @@ def _may(queryset: QuerySet[Any], pk: int) -> bool:
 
 
 def _number(request: HttpRequest, name: str) -> int | None:
-    value = (request.GET.get(name) or request.POST.get(name) or "").strip()
-    return int(value) if value.isdigit() else None
+    return parse_id(request.GET.get(name) or request.POST.get(name))
 
 
 def _xlsx(content: bytes, stem: str) -> HttpResponse:

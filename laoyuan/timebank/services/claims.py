@@ -35,6 +35,7 @@ from laoyuan.timebank.enums import (
 from laoyuan.timebank.models import Activity, Claim, HourEntry, Volunteer, minutes_label
 from laoyuan.timebank.scoping import STAFF_ROLES, holds
 from laoyuan.timebank.services import ledger
+from laoyuan.timebank.services.orgs import may_organise
 from laoyuan.timebank.workdays import add_workdays
 
 MAX_REASON = 300
@@ -49,6 +50,11 @@ def verify_working_days() -> int:
     return int(getattr(settings, "TIMEBANK_VERIFY_WORKING_DAYS", 10))
 
 
+def claim_window() -> datetime.timedelta:
+    """How long after an activity ends its volunteers may claim it themselves."""
+    return datetime.timedelta(days=int(getattr(settings, "TIMEBANK_CLAIM_WINDOW_DAYS", 30)))
+
+
 def volunteer_of(user: Any) -> Volunteer | None:
     """The user's own volunteer record (through their person), if any."""
     person_id = getattr(user, "person_id", None)
@@ -58,7 +64,13 @@ def volunteer_of(user: Any) -> Volunteer | None:
 
 
 def is_organiser(user: Any, activity: Activity) -> bool:
-    return activity.organiser_id is not None and activity.organiser_id == getattr(user, "pk", None)
+    """The activity's organiser, while they may still organise it (``may_organise``: their
+    role at its place or their lead of its organisation has not ended)."""
+    return (
+        activity.organiser_id is not None
+        and activity.organiser_id == getattr(user, "pk", None)
+        and may_organise(user, activity)
+    )
 
 
 def of_household(user: Any, house_id: int) -> bool:
@@ -184,6 +196,11 @@ def create_claim(
         errors["activity"] = _("This activity is not in the volunteer's community.")
     elif timezone.localtime(activity.end).date() < volunteer.registered_on:
         errors["activity"] = _("This activity ended before the volunteer registered.")
+    elif not on_behalf and activity.end < now - claim_window():
+        # Staff may still enter a late claim from a paper sign-in sheet, logged as on behalf.
+        errors["activity"] = _(
+            "Claims are made within %(days)s days of the activity's end; ask the community."
+        ) % {"days": claim_window().days}
     note = (note or "").strip()
     if len(note) > 300:
         errors["note"] = _("At most 300 characters.")
@@ -398,7 +415,8 @@ def reject_claim(
 @transaction.atomic
 def reverse_claim(*, actor: Any, claim: Claim, reason: Any) -> Claim:
     """Take back a verified claim found wrong: a reversing entry of its hours. Refused when the
-    household no longer holds the minutes (they were redeemed or given away)."""
+    household no longer holds the claim's own minutes (they were redeemed, given away or expired:
+    other, newer minutes are never taken in their place)."""
     if not holds(actor, frozenset({Role.COMMUNITY, Role.STREET}), claim) or in_household(
         actor, claim.volunteer
     ):
@@ -408,17 +426,21 @@ def reverse_claim(*, actor: Any, claim: Claim, reason: Any) -> Claim:
     if claim.status != ClaimStatus.VERIFIED:
         raise ValidationError({"claim": _("Only a verified claim can be reversed.")})
     household = ledger.lock(ledger.household_account(claim.house))
-    held = ledger.balance(household)
-    if held < claim.minutes:
+    ledger.post_expiry(household, today=timezone.localdate(), actor=actor)
+    entry = HourEntry.objects.get(claim=claim, kind=HourEntryKind.EARN, reverses__isnull=True)
+    # The claim's own minutes, not the household's others: what is left of the day they count
+    # from (the oldest minutes leave first, by redemption, gift or expiry).
+    left = dict(ledger.lots(household)).get(entry.on, 0)
+    if left < claim.minutes:
         raise ValidationError(
             {
                 "claim": _(
-                    "The household holds only %(held)s; the claim's %(minutes)s were already used."
+                    "Only %(left)s of the claim's %(minutes)s hours are still held; the rest "
+                    "were redeemed, given away or expired."
                 )
-                % {"held": minutes_label(held), "minutes": minutes_label(claim.minutes)}
+                % {"left": minutes_label(left), "minutes": minutes_label(claim.minutes)}
             }
         )
-    entry = HourEntry.objects.get(claim=claim, kind=HourEntryKind.EARN, reverses__isnull=True)
     ledger.reverse(entry=entry, actor=actor, memo=reason)
     claim.status, claim.reason = ClaimStatus.REVERSED, reason
     claim.save(update_fields=["status", "reason"])

@@ -12,7 +12,7 @@ company's receipt counter — the fee account first, as payments take it.
 
 import datetime
 import uuid
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -29,7 +29,7 @@ from laoyuan.billing.services.ledger import balance as fee_balance
 from laoyuan.billing.services.ledger import household_account as fee_account
 from laoyuan.billing.services.ledger import lock_account
 from laoyuan.core import audit
-from laoyuan.core.money import to_fen
+from laoyuan.core.money import FEN, to_fen
 from laoyuan.places.models import House
 from laoyuan.timebank import notices
 from laoyuan.timebank.enums import HourAccountKind, HourEntryKind
@@ -312,8 +312,9 @@ def redeemed_this_year(house: House, year: int) -> Decimal:
 
 
 def discount_for(minutes: int, yuan_per_hour: Decimal) -> Decimal:
-    """The discount ``minutes`` earn at ``yuan_per_hour``, to the fen (the one rounding rule)."""
-    return to_fen(Decimal(minutes) * yuan_per_hour / Decimal(60))
+    """The discount ``minutes`` earn at ``yuan_per_hour``, rounded down to the fen: rounding
+    half-up would let many small redemptions earn more than one large one."""
+    return (Decimal(minutes) * yuan_per_hour / Decimal(60)).quantize(FEN, rounding=ROUND_DOWN)
 
 
 def _check_minutes(minutes: Any, field: str = "minutes") -> int:
@@ -332,14 +333,20 @@ def redeem(
     minutes: Any,
     pool: Pool | None = None,
     today: datetime.date | None = None,
+    reference: Any = "",
 ) -> Redemption:
     """Exchange ``minutes`` of the household's hours for a discount on its open property fees.
     Refused, with the field named and nothing written, beyond the hours held (after expiry), the
-    year's cap, what the household owes, or what the pool has left; with no rate published."""
+    year's cap, what the household owes, or what the pool has left; with no rate published.
+    ``reference`` is the idempotency key: the same one for the household again returns the first
+    redemption and writes nothing (refused if it was for another number of minutes)."""
     role = acting_as(actor, house)
     if role is None:
         raise PermissionDenied
     minutes = _check_minutes(minutes)
+    if not isinstance(reference, str) or len(reference) > 64:
+        raise ValidationError({"reference": _("Enter a reference of at most 64 characters.")})
+    reference = reference.strip()
     today = today or timezone.localdate()
     compound = house.compound
     if compound.company_id is None:
@@ -354,6 +361,21 @@ def redeem(
         raise ValidationError({"pool": _("No offset pool serves this household.")})
 
     fee = lock_account(fee_account(house, on=today).pk)
+    if reference:
+        # Read under the household's lock, so a concurrent retry waits and then finds this one.
+        done = Redemption.objects.filter(house=house, reference=reference).first()
+        if done is not None:
+            if done.minutes != minutes:
+                raise ValidationError(
+                    {
+                        "reference": _(
+                            "The reference %(reference)s was already used to redeem %(hours)s "
+                            "hours; check the reference."
+                        )
+                        % {"reference": reference, "hours": minutes_label(done.minutes)}
+                    }
+                )
+            return done
     hours = ledger.lock(ledger.household_account(house))
     ledger.post_expiry(hours, today=today, actor=actor)
     held = ledger.balance(hours)
@@ -411,12 +433,11 @@ def redeem(
         memo=f"{amount} yuan at {rate.yuan_per_hour}/h",
         actor=actor,
     )
-    reference = f"TB-{uuid.uuid4().hex[:16]}"
     receipt = discounts.grant_discount(
         house=house,
         amount=amount,
         fund=chosen.fund,
-        reference=reference,
+        reference=f"TB-{uuid.uuid4().hex[:16]}",
         actor=actor,
         note=_("Time-bank discount: %(hours)s h at %(rate)s yuan/h")
         % {
@@ -441,6 +462,7 @@ def redeem(
         payment=receipt.payment,
         created_by=actor,
         on_behalf=role != Role.RESIDENT,
+        reference=reference,
     )
     audit.record(
         actor=actor,

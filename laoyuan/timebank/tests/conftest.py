@@ -1,6 +1,8 @@
 import pytest
 from django.utils import translation
 
+from laoyuan.timebank.tests.helpers import wide_claim_window  # noqa: F401  (autouse fixture)
+
 
 @pytest.fixture(autouse=True)
 def english():

@@ -557,7 +557,12 @@ def test_reversal_is_refused_once_the_minutes_were_donated(cast):
     )
     assert refused(
         claims.reverse_claim, actor=cast.users[Role.COMMUNITY], claim=done, reason="虚报"
-    ) == {"claim": ["The household holds only 2:00; the claim's 3:00 were already used."]}
+    ) == {
+        "claim": [
+            "Only 2:00 of the claim's 3:00 hours are still held; the rest were redeemed, given "
+            "away or expired."
+        ]
+    }
     done.refresh_from_db()
     assert (done.status, held(cast.a.house)) == (ClaimStatus.VERIFIED, 120)
     assert HourEntry.objects.filter(claim=done).count() == 1
@@ -577,7 +582,12 @@ def test_reversal_is_refused_once_the_minutes_were_redeemed(cast):
     )
     assert refused(
         claims.reverse_claim, actor=cast.users[Role.STREET], claim=done, reason="虚报"
-    ) == {"claim": ["The household holds only 2:30; the claim's 3:00 were already used."]}
+    ) == {
+        "claim": [
+            "Only 2:30 of the claim's 3:00 hours are still held; the rest were redeemed, given "
+            "away or expired."
+        ]
+    }
     assert held(cast.a.house) == 150
 
 

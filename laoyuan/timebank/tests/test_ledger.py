@@ -317,7 +317,7 @@ def test_the_check_finds_a_household_below_zero(cast):
     assert error == "the hours ledger has discrepancies"
 
 
-def test_reversing_a_partly_given_claim_takes_back_from_its_own_day_then_the_next(cast):
+def test_a_reversal_takes_back_from_its_own_day_then_the_next(cast):
     h.volunteer(cast)
     earn(cast, D(2026, 1, 10), 9, 10)  # 60
     march = earn(cast, D(2026, 3, 10), 9, 10)  # 60
@@ -325,10 +325,24 @@ def test_reversing_a_partly_given_claim_takes_back_from_its_own_day_then_the_nex
     give(cast, 90, D(2026, 6, 1))  # January's 60 and 30 of March's
     mine = account(cast.a.house)
     assert ledger.lots(mine) == [(D(2026, 3, 10), 30), (D(2026, 5, 12), 60)]
-    claims.reverse_claim(actor=cast.users[Role.COMMUNITY], claim=march, reason="虚报")
+    # The claim's own minutes are partly gone: reversing the claim is refused, and May's
+    # minutes are not taken in their place.
+    with pytest.raises(ValidationError) as refused:
+        claims.reverse_claim(actor=cast.users[Role.COMMUNITY], claim=march, reason="虚报")
+    assert refused.value.message_dict == {
+        "claim": [
+            "Only 0:30 of the claim's 1:00 hours are still held; the rest were redeemed, given "
+            "away or expired."
+        ]
+    }
+    assert ledger.lots(mine) == [(D(2026, 3, 10), 30), (D(2026, 5, 12), 60)]
+    # A reversing entry posted in the ledger itself nets on its own day first, then the next.
+    entry = HourEntry.objects.get(claim=march, reverses__isnull=True)
+    ledger.reverse(entry=entry, actor=cast.users[Role.COMMUNITY], memo="虚报")
     assert ledger.balance(mine) == 30
     assert ledger.lots(mine) == [(D(2026, 5, 12), 30)]
-    assert checks.first_discrepancy() is None
+    # Posted by hand, the claim still reads verified: the check says so.
+    assert checks.first_discrepancy() == f"claim {march.pk} (verified, 60 min) posted 0 min"
 
 
 def test_hours_are_given_within_the_district_only(cast):

@@ -259,6 +259,34 @@ def test_redeem_asks_to_confirm_then_redeems_and_links_the_receipt(cast):
     assert client.get(receipt_url).status_code == 200
 
 
+def test_a_second_click_on_confirm_redeems_once(cast):
+    _, pool = ready(cast)
+    client = as_user(cast.users[Role.RESIDENT])
+    confirm = text(client.post(REDEEM, {"house": cast.a.house.pk, "hours": "1", "minutes": "0"}))
+    token = re.search(r'name="reference" value="([0-9a-f]{32})"', confirm)
+    assert token is not None
+    data = {
+        "house": cast.a.house.pk,
+        "hours": "1",
+        "minutes": "0",
+        "pool": pool.pk,
+        "reference": token.group(1),
+        "confirm": "1",
+    }
+
+    first, second = client.post(REDEEM, data), client.post(REDEEM, data)
+
+    assert (first.status_code, second.status_code) == (302, 302)
+    redemption = Redemption.objects.get()
+    assert (redemption.minutes, redemption.amount, redemption.reference) == (
+        60,
+        D("10.00"),
+        token.group(1),
+    )
+    assert Receipt.objects.count() == 1
+    assert ledger.balance(ledger.household_account(cast.a.house)) == 300
+
+
 def test_redeem_hours_and_minutes(cast):
     ready(cast)
     client = as_user(cast.users[Role.RESIDENT])

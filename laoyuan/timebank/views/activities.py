@@ -20,12 +20,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import RoleAssignment, User
 from laoyuan.accounts.scoping import get_scoped_or_404, scope_for, scoped
+from laoyuan.core.params import parse_id
 from laoyuan.places.models import Community, Compound
 from laoyuan.timebank import queries
 from laoyuan.timebank.enums import LIVE_CLAIM_STATUSES, Category
@@ -326,9 +327,9 @@ def activity_new(request: HttpRequest) -> HttpResponse:
         only = list(compounds[:2])
         if len(only) == 1:
             initial["compound"] = only[0]
-        post_id = request.GET.get("post", "")
-        if post_id.isdigit():
-            post = Post.objects.filter(pk=int(post_id), community__in=communities).first()
+        post_id = parse_id(request.GET.get("post"))
+        if post_id is not None:
+            post = Post.objects.filter(pk=post_id, community__in=communities).first()
             if post is not None:
                 initial.update(post=post, title=post.name, category=post.category, org=post.org)
                 if post.compound_id:
@@ -351,7 +352,7 @@ class PostForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("The whole community"),
     )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("of a thing", "Name"), max_length=100)
     category = forms.ChoiceField(label=gettext_lazy("Category"), choices=Category.choices)
     org = forms.ModelChoiceField(
         label=gettext_lazy("Organisation (optional)"),

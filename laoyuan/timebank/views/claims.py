@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,11 +24,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from laoyuan.accounts.enums import Role
-from laoyuan.accounts.scoping import scope_for, scoped
+from laoyuan.accounts.scoping import scope_for
+from laoyuan.core.params import parse_id
 from laoyuan.timebank import queries
 from laoyuan.timebank.enums import ClaimStatus
 from laoyuan.timebank.models import Activity, Claim, minutes_label
-from laoyuan.timebank.scoping import STAFF_ROLES, holds
+from laoyuan.timebank.scoping import STAFF_ROLES, holds, organiser_q
 from laoyuan.timebank.services import claims as claim_services
 
 PAGE_SIZE = 25
@@ -39,16 +40,9 @@ REVERSE_ROLES = frozenset({Role.COMMUNITY, Role.STREET})
 TABS = ("first", "second", "flagged")
 
 
-def _claims_for(user: Any) -> QuerySet[Claim]:
-    """The claims the user may read: by the scope rule, or as the organiser of the activity."""
-    return Claim.objects.filter(
-        Q(pk__in=scoped(Claim.objects.all(), user).values("pk")) | Q(activity__organiser_id=user.pk)
-    )
-
-
 def _claim_or_404(user: Any, pk: int) -> Claim:
     claim = (
-        _claims_for(user)
+        queries.claims_for(user)
         .select_related(
             "activity__org",
             "activity__organiser",
@@ -109,7 +103,7 @@ def _service_errors(form: forms.Form, error: ValidationError) -> None:
 def _has_queue(user: Any) -> bool:
     return (
         scope_for(user, QUEUE_ROLES).has_role(*QUEUE_ROLES)
-        or Activity.objects.filter(organiser_id=user.pk).exists()
+        or Activity.objects.filter(organiser_q(user, prefix="")).exists()
     )
 
 
@@ -127,9 +121,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "-start", "-id"
     )
     activity = None
-    activity_id = request.GET.get("activity", "")
-    if activity_id.isdigit():
-        activity = next((row for row in activities if row.pk == int(activity_id)), None)
+    activity_id = parse_id(request.GET.get("activity"))
+    if activity_id is not None:
+        activity = next((row for row in activities if row.pk == activity_id), None)
     filtered = waiting.filter(activity=activity) if activity is not None else waiting
     counts = filtered.order_by().aggregate(
         total=Count("id"),
@@ -229,7 +223,8 @@ def _detail(
             "reject_form": reject_form or ReasonForm(auto_id="reject_%s"),
             "reverse_form": reverse_form or ReverseForm(auto_id="reverse_%s"),
             "errors": shown,
-            "staff_view": holds(user, QUEUE_ROLES, claim) or claim.activity.organiser_id == user.pk,
+            "staff_view": holds(user, QUEUE_ROLES, claim)
+            or claim_services.is_organiser(user, claim.activity),
         },
         status=status,
     )

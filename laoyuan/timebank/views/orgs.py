@@ -20,12 +20,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import get_scoped_or_404, scope_for, scoped
 from laoyuan.billing.views.desk.payments import find_houses
+from laoyuan.core.params import parse_id
 from laoyuan.people.models import Person, Residency
 from laoyuan.places.models import Community, Compound, House
 from laoyuan.timebank.enums import ClaimStatus, MemberRole
@@ -80,7 +81,9 @@ def manager_communities(user: Any) -> QuerySet[Community]:
 
 
 class OrgFilterForm(forms.Form):
-    q = forms.CharField(label=gettext_lazy("Search by name"), required=False, max_length=100)
+    q = forms.CharField(
+        label=pgettext_lazy("of a thing", "Search by name"), required=False, max_length=100
+    )
     community = forms.ModelChoiceField(
         label=gettext_lazy("Community"),
         queryset=Community.objects.none(),
@@ -139,7 +142,7 @@ class OrgForm(forms.Form):
         required=False,
         empty_label=gettext_lazy("The whole community"),
     )
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("of a thing", "Name"), max_length=100)
     founded_on = forms.DateField(
         label=gettext_lazy("Founded on (optional)"),
         required=False,
@@ -331,12 +334,14 @@ def year_bounds(today: datetime.date) -> tuple[datetime.datetime, datetime.datet
 @login_required
 @require_GET
 def volunteer_list(request: HttpRequest) -> HttpResponse:
-    """The register of volunteers in the office's scope: name, masked phone, household, compound,
-    the low-income mark, registration day, organisations and verified hours this year (four
-    queries whatever the number of rows)."""
+    """The register of volunteers in the office's scope (district, street, community): name,
+    masked phone, household, compound, the low-income mark, registration day, organisations and
+    verified hours this year (four queries whatever the number of rows)."""
     user = request.user
-    _require_roles(user, OFFICE_ROLES)
-    volunteers = scoped(Volunteer.objects.all(), user, OFFICE_ROLES)
+    # The register (with the low-income mark) is the offices' (the menu offers it to them
+    # only): a grid worker, party branch or committee sees a volunteer through their activities.
+    _require_roles(user, MANAGER_ROLES)
+    volunteers = scoped(Volunteer.objects.all(), user, MANAGER_ROLES)
     compounds = Compound.objects.filter(
         id__in=volunteers.values("compound_id").order_by()
     ).order_by("name", "id")
@@ -435,9 +440,10 @@ def volunteer_new(request: HttpRequest) -> HttpResponse:
     wanted = request.POST.get("house") if request.method == "POST" else request.GET.get("house")
     house: House | None = None
     if wanted:
-        if not str(wanted).isdigit():
+        wanted_id = parse_id(wanted)
+        if wanted_id is None:
             raise Http404
-        house = houses.select_related("building", "compound").filter(pk=int(wanted)).first()
+        house = houses.select_related("building", "compound").filter(pk=wanted_id).first()
         if house is None:
             raise Http404
     search = HouseSearchForm(

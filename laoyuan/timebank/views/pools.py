@@ -22,7 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from laoyuan.accounts.enums import Role
@@ -100,7 +100,9 @@ def coverage_choices(user: Any) -> list[tuple[str, Any]]:
 
 
 class PoolForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, required=False)
+    name = forms.CharField(
+        label=pgettext_lazy("of a thing", "Name"), max_length=100, required=False
+    )
     coverage = forms.ChoiceField(label=gettext_lazy("Serves"))
     source_kind = forms.ChoiceField(
         label=gettext_lazy("Where the money comes from"),

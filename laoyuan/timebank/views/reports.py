@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from laoyuan.accounts.scoping import scoped
+from laoyuan.core.params import parse_id
 from laoyuan.dashboard.queries import parse_month
 from laoyuan.places.models import Community, Street
 from laoyuan.timebank import exports
@@ -69,9 +70,10 @@ def _id(request: HttpRequest, name: str) -> int | None:
     text = request.GET.get(name, "")
     if not text:
         return None
-    if not text.isdigit():
+    number = parse_id(text)
+    if number is None:
         raise Http404
-    return int(text)
+    return number
 
 
 def _place(request: HttpRequest, user: Any) -> tuple[Street | None, Community | None]:

@@ -9,6 +9,7 @@ will happen (the service runs and is rolled back, so its refusals show on the fi
 its figures are the real ones), the second does it."""
 
 import datetime
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +37,7 @@ from laoyuan.billing.models import ZERO
 from laoyuan.billing.models import Account as FeeAccount
 from laoyuan.billing.services.ledger import balance as fee_balance
 from laoyuan.core.forms import apply_service_errors
+from laoyuan.core.params import parse_id
 from laoyuan.places.models import House
 from laoyuan.timebank import queries
 from laoyuan.timebank.enums import ClaimStatus
@@ -245,8 +247,9 @@ def _redeem_step(
                 "amount": preview.amount,
                 "yuan_per_hour": preview.yuan_per_hour,
                 "pool": preview.pool,
+                "reference": uuid.uuid4().hex,
             }
-        return "done", exchange.redeem(**kwargs)
+        return "done", exchange.redeem(**kwargs, reference=form.cleaned_data.get("reference", ""))
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as error:
@@ -381,9 +384,7 @@ def redeem(request: HttpRequest) -> HttpResponse:
     """Hours → a discount on the household's fees: first the confirmation, then the redemption."""
     houses = _houses_or_404(request.user)
     house_pk = request.POST.get("house", "")
-    form = RedeemForm(
-        request.POST, houses=houses, auto_id=f"redeem-h{house_pk if house_pk.isdigit() else 0}-%s"
-    )
+    form = RedeemForm(request.POST, houses=houses, auto_id=f"redeem-h{parse_id(house_pk) or 0}-%s")
     step, result = _redeem_step(request, form)
     if step == "confirm":
         assert isinstance(result, dict)
@@ -403,7 +404,7 @@ def donate(request: HttpRequest) -> HttpResponse:
     """Give hours to another household of the compound: first the confirmation, then the gift."""
     houses = _houses_or_404(request.user)
     house_pk = request.POST.get("house", "")
-    chosen = houses.filter(pk=int(house_pk)).first() if house_pk.isdigit() else None
+    chosen = houses.filter(pk=parse_id(house_pk) or 0).first()
     form = DonateForm(
         request.POST,
         houses=houses,
@@ -427,7 +428,7 @@ def _invalid(request: HttpRequest, houses: QuerySet[House], form: Any, name: str
     house = form.cleaned_data.get("house") if hasattr(form, "cleaned_data") else None
     if house is None:
         raw = form.data.get("house", "")
-        house = houses.filter(pk=int(raw)).first() if str(raw).isdigit() else None
+        house = houses.filter(pk=parse_id(raw) or 0).first()
     if house is None:
         # No house of the user's was named: the first household shows the error.
         house = houses.first()
@@ -454,10 +455,11 @@ def claim_new(request: HttpRequest) -> HttpResponse:
     params = request.POST if request.method == "POST" else request.GET
     raw_activity = request.GET.get("activity") or params.get("activity", "")
     raw_volunteer = request.GET.get("volunteer") or params.get("volunteer", "")
-    if not str(raw_activity).isdigit() or (raw_volunteer and not str(raw_volunteer).isdigit()):
+    activity_id, volunteer_id = parse_id(raw_activity), parse_id(raw_volunteer)
+    if activity_id is None or (raw_volunteer and volunteer_id is None):
         raise Http404
     activity = get_scoped_or_404(
-        Activity.objects.select_related("compound", "org"), user, pk=int(raw_activity)
+        Activity.objects.select_related("compound", "org"), user, pk=activity_id
     )
     own = claims.volunteer_of(user)
     if raw_volunteer:

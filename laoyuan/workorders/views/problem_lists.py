@@ -26,6 +26,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import get_scoped_or_404, scope_for, scoped
+from laoyuan.core.params import parse_id
 from laoyuan.imports.columns import Column, SheetSpec, normalise_header
 from laoyuan.imports.services import check_upload
 from laoyuan.imports.xlsx import (
@@ -295,9 +296,10 @@ def problem_list_new(request: HttpRequest) -> HttpResponse:
         request.POST.get("compound") if request.method == "POST" else request.GET.get("compound")
     )
     if wanted:
-        if not str(wanted).isdigit():
+        wanted_id = parse_id(wanted)
+        if wanted_id is None:
             raise Http404
-        compound = compounds.filter(pk=int(wanted)).first()
+        compound = compounds.filter(pk=wanted_id).first()
         if compound is None:
             raise Http404
     choices = _category_choices()

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for, scoped
+from laoyuan.core.params import parse_id
 from laoyuan.core.personal import normalise_phone
 from laoyuan.places.models import Building, Compound, House
 from laoyuan.workorders.enums import Channel, Status
@@ -49,10 +50,11 @@ def _staff_compound(request: HttpRequest) -> Compound | None:
     raw = request.GET.get("compound", "")
     if not raw:
         return None
-    if not raw.isdigit():
+    compound_id = parse_id(raw)
+    if compound_id is None:
         raise Http404
     try:
-        return scoped(Compound.objects.all(), request.user, INTAKE_ROLES).get(pk=int(raw))
+        return scoped(Compound.objects.all(), request.user, INTAKE_ROLES).get(pk=compound_id)
     except Compound.DoesNotExist:
         raise Http404 from None
 

@@ -34,6 +34,7 @@ from laoyuan.billing.views.desk._common import (
     xlsx_response,
 )
 from laoyuan.core.money import to_fen
+from laoyuan.core.params import parse_id
 from laoyuan.places.models import House
 
 BATCH_LIMIT = 500
@@ -269,7 +270,7 @@ def desk_reminder(request: HttpRequest, company: int, house: int) -> HttpRespons
 def desk_reminders(request: HttpRequest, company: int) -> HttpResponse:
     """Reminders for the chosen houses (``house``), or for every house of the list's filter."""
     desk = desk_or_404(request, company)
-    chosen = [int(value) for value in request.GET.getlist("house") if value.isdigit()]
+    chosen = [n for n in map(parse_id, request.GET.getlist("house")) if n is not None]
     if not chosen:
         _form, _every, rows = _filtered(request, desk)
         chosen = [row.house_id for row in rows]

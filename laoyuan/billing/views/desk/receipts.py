@@ -26,6 +26,7 @@ from laoyuan.billing.views.desk._common import (
     desk_render,
 )
 from laoyuan.core.money import to_fen
+from laoyuan.core.params import parse_id
 
 BATCH_LIMIT = 200
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
@@ -171,7 +172,7 @@ def desk_receipts_print(request: HttpRequest, company: int) -> HttpResponse:
     receipt of a day (``day``, YYYY-MM-DD)."""
     desk = desk_or_404(request, company)
     receipts = _receipts(request, desk)
-    ids = [int(value) for value in request.GET.getlist("id") if value.isdigit()]
+    ids = [n for n in map(parse_id, request.GET.getlist("id")) if n is not None]
     day = _day(request.GET.get("day", ""))
     if ids:
         receipts = receipts.filter(pk__in=ids)
