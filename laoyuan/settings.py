@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "laoyuan.billing",
     "laoyuan.workorders",
     "laoyuan.timebank",
+    "laoyuan.ratings",
     "laoyuan.dashboard",
     "laoyuan.api",
     "laoyuan.open311",

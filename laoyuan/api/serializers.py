@@ -327,6 +327,19 @@ class TimebankFiguresSerializer(serializers.Serializer):
     )
 
 
+StarCountsSerializer = type(
+    "StarCountsSerializer",
+    (serializers.Serializer,),
+    {level: serializers.IntegerField() for level in ("0", "1", "2", "3", "4", "5")},
+)
+
+
+class SubsidyFiguresSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text=_("The month, YYYY-MM."))
+    amount = serializers.CharField(help_text=_('Subsidies posted for the month, yuan ("2500.00").'))
+    compounds = serializers.IntegerField(help_text=_("Compounds paid for the month."))
+
+
 class OverviewSerializer(serializers.Serializer):
     compounds = serializers.IntegerField()
     area_m2 = serializers.FloatField(help_text=_("Sum of the houses' floor areas, m²."))
@@ -361,6 +374,19 @@ class OverviewSerializer(serializers.Serializer):
             "The time bank in the month, the same figures as the time-bank report; null for "
             "a caller who reads no time-bank reports (everyone but the district, street and "
             "community offices)."
+        ),
+    )
+    stars = StarCountsSerializer(
+        help_text=_(
+            "Compounds at each star level 0–5 by their latest final rating; unrated compounds "
+            "are not counted."
+        )
+    )
+    subsidies = SubsidyFiguresSerializer(
+        allow_null=True,
+        help_text=_(
+            "Star-rating subsidies posted for the month; null for a caller who reads no "
+            "subsidies (residents, inspectors, merchants)."
         ),
     )
 

@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from laoyuan.api import billing, timebank, views, workorders
+from laoyuan.api import billing, ratings, timebank, views, workorders
 
 app_name = "api"
 
@@ -14,6 +14,8 @@ router.register("billing-runs", billing.BillingRunViewSet, basename="billing-run
 router.register("work-orders", workorders.WorkOrderViewSet, basename="work-order")
 router.register("timebank/activities", timebank.ActivityViewSet, basename="timebank-activity")
 router.register("timebank/claims", timebank.ClaimViewSet, basename="timebank-claim")
+router.register("ratings", ratings.RatingViewSet, basename="rating")
+router.register("subsidies", ratings.SubsidyViewSet, basename="subsidy")
 
 urlpatterns = [
     path("auth/token/", views.ObtainTokenView.as_view(), name="token"),

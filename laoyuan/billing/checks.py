@@ -134,16 +134,26 @@ def receipts_gapless() -> Iterator[str]:
             return
 
 
+# Funds whose balance is a credit: what was put in less what they paid out.
+FUND_KINDS = {
+    AccountKind.TIMEBANK_FUND: "pool fund",
+    AccountKind.SUBSIDY_FUND: "subsidy fund",
+    AccountKind.LONGTERM_FUND: "long-term fund",
+}
+
+
 def pools_not_negative() -> Iterator[str]:
-    """No time-bank pool has granted more than was put into it (a fund's balance is a credit)."""
+    """No time-bank pool, subsidy fund or compound's long-term fund has paid out more than was
+    put into it (a fund's balance is a credit)."""
     overdrawn = (
-        Account.objects.filter(kind=AccountKind.TIMEBANK_FUND)
+        Account.objects.filter(kind__in=FUND_KINDS)
         .annotate(total=Sum("postings__amount", default=ZERO))
         .filter(total__gt=0)
         .order_by("pk")
     )
     for account in overdrawn[:1]:
-        yield f"pool fund {account.name or account.pk} is overdrawn by {account.total}"
+        label = FUND_KINDS[AccountKind(account.kind)]
+        yield f"{label} {account.name or account.pk} is overdrawn by {account.total}"
 
 
 CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
@@ -153,7 +163,7 @@ CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
     ("reversals mirror their originals", reversals_mirror),
     ("payments are posted", payments_posted),
     ("receipts are numbered without gaps", receipts_gapless),
-    ("time-bank pools are not overdrawn", pools_not_negative),
+    ("pools and funds are not overdrawn", pools_not_negative),
 ]
 
 

@@ -26,6 +26,10 @@ class AccountKind(models.TextChoices):
     SUBSIDY_FUND = "subsidy_fund", _("Subsidy fund")
     TIMEBANK_FUND = "timebank_fund", _("Time-bank offset fund")
     SPONSOR = "sponsor", _("Sponsor")
+    BUDGET = "budget", _("District budget (财政拨款)")
+    SUBSIDY_INCOME = "subsidy_income", _("Subsidy income")
+    COMMITTEE = "committee", _("Committee account (业委会/自管会)")
+    LONGTERM_FUND = "longterm_fund", _("Long-term management fund (长效物业管理基金)")
 
 
 # Accounts a company holds one of each.
@@ -38,10 +42,15 @@ COMPANY_ACCOUNT_KINDS = frozenset(
         AccountKind.ONLINE,
         AccountKind.OPENING,
         AccountKind.OVER_SHORT,
+        AccountKind.SUBSIDY_INCOME,
     }
 )
-# Accounts a district holds one of each.
-DISTRICT_ACCOUNT_KINDS = frozenset({AccountKind.SUBSIDY_FUND})
+# Accounts a district holds one of each: the subsidy fund, and the budget it and the compounds'
+# long-term funds are paid in from.
+DISTRICT_ACCOUNT_KINDS = frozenset({AccountKind.SUBSIDY_FUND, AccountKind.BUDGET})
+# Accounts a compound holds one of each: its committee's (an owner-managed compound's subsidy is
+# paid there) and its long-term management fund.
+COMPOUND_ACCOUNT_KINDS = frozenset({AccountKind.COMMITTEE, AccountKind.LONGTERM_FUND})
 # A time-bank pool (named: a community's welfare money, a merchant's sponsorship) holds two
 # accounts: its fund, credited by contributions and debited by the discounts it pays, and its
 # source, debited by what the funder put in. The fund's credit balance is what is left to grant.
@@ -82,6 +91,8 @@ class EntryKind(models.TextChoices):
     DISCOUNT = "discount", _("Funded discount")
     DIFFERENCE = "difference", _("Cash count difference")
     FUNDING = "funding", _("Fund contribution")
+    SUBSIDY = "subsidy", _("Star-rating subsidy")
+    PROFIT_RETURN = "surplus", _("Profit return (利润返还)")
 
 
 class RunStatus(models.TextChoices):

@@ -127,6 +127,14 @@ class Account(models.Model):
         on_delete=models.PROTECT,
         related_name="accounts",
     )
+    # A compound's own accounts (its committee's, its long-term fund).
+    compound = models.ForeignKey(
+        "places.Compound",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     holder = models.ForeignKey(
         "people.Person",
         verbose_name=_("account holder"),
@@ -159,6 +167,16 @@ class Account(models.Model):
                 condition=models.Q(kind="subsidy_fund"),
                 name="one_subsidy_fund_per_district",
             ),
+            models.UniqueConstraint(
+                fields=["kind", "district"],
+                condition=models.Q(kind="budget"),
+                name="one_budget_per_district",
+            ),
+            models.UniqueConstraint(
+                fields=["kind", "compound"],
+                condition=models.Q(compound__isnull=False),
+                name="one_account_per_compound_kind",
+            ),
             models.CheckConstraint(
                 condition=~models.Q(kind="household") | models.Q(house__isnull=False),
                 name="household_account_has_house",
@@ -166,7 +184,8 @@ class Account(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.house_id or self.company_id or self.district_id}"
+        owner = self.house_id or self.company_id or self.compound_id or self.district_id
+        return f"{self.kind} {owner}"
 
 
 class BillingRun(models.Model):

@@ -24,6 +24,7 @@ from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, Street
+from laoyuan.ratings import reports as rating_reports
 from laoyuan.timebank import reports as timebank_reports
 from laoyuan.workorders import reports as workorder_reports
 
@@ -112,6 +113,10 @@ def overview(
     reckons them — ``period``, ``volunteer_orgs``, ``volunteers``, ``minutes_verified``,
     ``offsets_yuan`` and ``pool_balance`` — or None for a user who reads no time-bank reports
     (only the district, street and community offices do).
+
+    ``stars`` counts the compounds at each star level 0–5 by their latest final rating (unrated
+    compounds are left out); ``subsidies`` holds the subsidies posted for the same month —
+    ``period``, ``amount`` and ``compounds`` — or None for a user who reads no subsidies.
     """
     compounds = scoped(Compound.objects.all(), user)
     if street_id is not None:
@@ -188,6 +193,13 @@ def overview(
         "timebank": timebank_reports.figures(
             user,
             timebank_reports.month_period(period or timezone.localdate()),
+            street_id=street_id,
+            community_id=community_id,
+        ),
+        "stars": rating_reports.star_counts(compounds),
+        "subsidies": rating_reports.subsidy_figures(
+            user,
+            (period or timezone.localdate()).replace(day=1),
             street_id=street_id,
             community_id=community_id,
         ),

@@ -29,6 +29,9 @@ PATHS = {
     "/api/v1/timebank/claims/{id}/verify/": {"post"},
     "/api/v1/timebank/claims/{id}/reject/": {"post"},
     "/api/v1/timebank/redemptions/": {"post"},
+    "/api/v1/ratings/": {"get"},
+    "/api/v1/ratings/{id}/": {"get"},
+    "/api/v1/subsidies/": {"get"},
 }
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from laoyuan.billing.enums import (
     COMPANY_ACCOUNT_KINDS,
+    COMPOUND_ACCOUNT_KINDS,
     DISTRICT_ACCOUNT_KINDS,
     AccountKind,
     EntryKind,
@@ -23,7 +24,7 @@ from laoyuan.billing.enums import (
 from laoyuan.billing.models import ZERO, Account, Bill, JournalEntry, Posting
 from laoyuan.core.money import to_fen
 from laoyuan.orgs.models import PropertyCompany
-from laoyuan.places.models import House
+from laoyuan.places.models import Compound, House
 
 # Entry kinds that put an amount on a bill: the monthly charge, and the opening entry of arrears
 # inherited at a takeover (``billing.payment_import.import_opening_balances``).
@@ -74,6 +75,24 @@ def district_account(district_id: int, kind: str) -> Account:
         raise ValueError(f"{kind} is not a district account kind")
     account, _ = Account.objects.get_or_create(
         kind=kind, district_id=district_id, defaults={"opened_on": timezone.localdate()}
+    )
+    return account
+
+
+def compound_account(compound: Compound, kind: str) -> Account:
+    """The compound's account of ``kind`` (its committee's, its long-term fund), opened on first
+    use."""
+    if kind not in COMPOUND_ACCOUNT_KINDS:
+        raise ValueError(f"{kind} is not a compound account kind")
+    account, _ = Account.objects.get_or_create(
+        kind=kind,
+        compound=compound,
+        defaults={
+            "district_id": compound.district_id,
+            "street_id": compound.street_id,
+            "name": compound.name[:100],
+            "opened_on": timezone.localdate(),
+        },
     )
     return account
 

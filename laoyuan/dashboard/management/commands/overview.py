@@ -74,6 +74,19 @@ def render_table(figures: dict[str, Any]) -> str:
     timebank = figures.get("timebank")
     if timebank is not None:
         lines += ["", *timebank_lines(timebank)]
+    stars = figures.get("stars")
+    if stars is not None:
+        lines += [
+            "",
+            "compounds by stars (latest final rating): "
+            + ", ".join(f"{level}★ {stars[level]:,}" for level in sorted(stars, reverse=True)),
+        ]
+    subsidy = figures.get("subsidies")
+    if subsidy is not None:
+        lines.append(
+            f"subsidies {subsidy['period']}: {subsidy['amount']} yuan to "
+            f"{subsidy['compounds']:,} compounds"
+        )
     return "\n".join(lines)
 
 
