@@ -10,6 +10,7 @@ urlpatterns = [
     path("billing/", include("laoyuan.billing.urls")),
     path("workorders/", include("laoyuan.workorders.urls")),
     path("timebank/", include("laoyuan.timebank.urls")),
+    path("ratings/", include("laoyuan.ratings.urls")),
     path("inbox/", include("laoyuan.inbox.urls")),
     path("api/v1/", include("laoyuan.api.urls")),
     path("open311/v2/", include("laoyuan.open311.urls")),

@@ -1,0 +1,5 @@
+from laoyuan.ratings.views import compounds, public
+
+app_name = "ratings"
+
+urlpatterns = [*public.urlpatterns, *compounds.urlpatterns]
