@@ -244,6 +244,14 @@ class Evaluation(Placed):
     def __str__(self) -> str:
         return f"{self.compound_id} {self.period}"
 
+    @property
+    def bonus_counted(self) -> Decimal | None:
+        """The bonus points the total counts: the total less the sections' weighted scores (the
+        cap at 100 may count fewer than were scored). None until the scoring is complete."""
+        if self.total_score is None:
+            return None
+        return self.total_score - sum((row.weighted for row in self.section_scores.all()), ZERO)
+
 
 class SectionScore(models.Model):
     """An evaluation's result in one section, written when scoring completes."""

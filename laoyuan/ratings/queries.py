@@ -1,8 +1,10 @@
 """Reads of ratings, narrowed by ``accounts.scoping`` (or public: final results only)."""
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from laoyuan.accounts.scoping import scoped
 from laoyuan.places.models import Compound
@@ -40,3 +42,45 @@ def history(user: Any, compound: Compound) -> QuerySet[Evaluation]:
 def subsidies_of(user: Any, compound: Compound) -> QuerySet[Subsidy]:
     """The compound's subsidies the user may see, newest month first."""
     return scoped(Subsidy.objects.filter(compound=compound), user).order_by("-period", "-id")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    rank: int  # in the whole list
+    street_rank: int  # among the same street's compounds
+    evaluation: Evaluation
+
+
+def rankings(user: Any, *, street_id: int | None = None) -> list[Ranked]:
+    """The compounds in the user's scope by their latest final rating's total, highest first (a
+    vetoed rating ranks by its stars, none, after every unvetoed one); ties share a rank."""
+    compounds = scoped(Compound.objects.all(), user)
+    if street_id is not None:
+        compounds = compounds.filter(street_id=street_id)
+    latest = Evaluation.objects.filter(
+        compound_id=OuterRef("compound_id"), state=EvaluationState.FINAL
+    ).order_by("-final_on", "-id")
+    rows = list(
+        Evaluation.objects.filter(
+            compound__in=compounds,
+            state=EvaluationState.FINAL,
+            pk=Subquery(latest.values("pk")[:1]),
+        )
+        .select_related("compound__street")
+        .prefetch_related(SECTION_SCORES)
+        .order_by("vetoed", "-total_score", "compound__name", "id")
+    )
+    ranked: list[Ranked] = []
+    street_seen: dict[int, tuple[int, tuple[bool, Decimal | None], int]] = {}
+    previous: tuple[bool, Decimal | None] | None = None
+    rank = 0
+    for index, row in enumerate(rows, start=1):
+        key = (row.vetoed, row.total_score)
+        if key != previous:
+            rank, previous = index, key
+        count, last_key, last_rank = street_seen.get(row.street_id, (0, (False, None), 0))
+        count += 1
+        street_rank = last_rank if key == last_key else count
+        street_seen[row.street_id] = (count, key, street_rank)
+        ranked.append(Ranked(rank=rank, street_rank=street_rank, evaluation=row))
+    return ranked

@@ -1,5 +1,11 @@
-from laoyuan.ratings.views import compounds, public
+from laoyuan.ratings.views import compounds, evaluations, public, rankings, subsidies
 
 app_name = "ratings"
 
-urlpatterns = [*public.urlpatterns, *compounds.urlpatterns]
+urlpatterns = [
+    *public.urlpatterns,
+    *compounds.urlpatterns,
+    *evaluations.urlpatterns,
+    *subsidies.urlpatterns,
+    *rankings.urlpatterns,
+]

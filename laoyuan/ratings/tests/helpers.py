@@ -21,18 +21,23 @@ def standard(cast: Cast) -> Standard:
     return standards.create_default(district=cast.district, actor=cast.users[Role.DISTRICT])
 
 
-def declared(cast: Cast, period: str = "2026", **kwargs: Any) -> Evaluation:
+def declared(
+    cast: Cast, period: str = "2026", *, compound: Any = None, inspector: Any = None
+) -> Evaluation:
+    """Side A's compound (or ``compound``) declared by the district office, with side A's
+    inspector (or ``inspector``) assigned."""
     if standards.in_use(cast.district.pk) is None:
         standard(cast)
     evaluation = evaluations.declare(
-        actor=cast.users[Role.STREET],
-        compound=cast.a.compound,
+        actor=cast.users[Role.DISTRICT] if compound is not None else cast.users[Role.STREET],
+        compound=compound or cast.a.compound,
         period=period,
         seed="test-seed",
-        **kwargs,
     )
     evaluations.assign(
-        actor=cast.users[Role.STREET], evaluation=evaluation, inspector=cast.users[Role.INSPECTOR]
+        actor=cast.users[Role.DISTRICT],
+        evaluation=evaluation,
+        inspector=inspector or cast.users[Role.INSPECTOR],
     )
     return evaluation
 
@@ -57,10 +62,11 @@ def score_all(
     less: dict[str, str] | None = None,
     veto: str | None = None,
     bonus: dict[str, str] | None = None,
+    inspector: Any = None,
 ) -> None:
     """Score every inspector item: full points except ``less`` (code → points), the veto
     ``veto`` applying, bonus points ``bonus`` (others 0)."""
-    inspector = cast.users[Role.INSPECTOR]
+    inspector = inspector or cast.users[Role.INSPECTOR]
     less, bonus = less or {}, bonus or {}
     for code, item in items(evaluation).items():
         if item.section.kind != SectionKind.ITEMS:
@@ -92,10 +98,12 @@ def score_all(
             )
 
 
-def answer_all(evaluation: Evaluation, cast: Cast, answers: dict[str, int] = ANSWERS_85) -> None:
+def answer_all(
+    evaluation: Evaluation, cast: Cast, answers: dict[str, int] = ANSWERS_85, actor: Any = None
+) -> None:
     for sample in SurveySample.objects.filter(survey__evaluation=evaluation):
         evaluations.answer(
-            actor=cast.users[Role.COMMUNITY],
+            actor=actor or cast.users[Role.COMMUNITY],
             sample=sample,
             answers=answers,
             channel=AnswerChannel.STAFF,
@@ -112,9 +120,18 @@ def scored_88_5(cast: Cast, *, veto: str | None = None, period: str = "2026") ->
 
 
 def final(
-    cast: Cast, evaluation: Evaluation, *, published_on: datetime.date, final_on: datetime.date
+    cast: Cast,
+    evaluation: Evaluation,
+    *,
+    published_on: datetime.date,
+    final_on: datetime.date,
+    reviewed: bool = False,
 ) -> Evaluation:
-    evaluations.street_review(actor=cast.users[Role.STREET], evaluation=evaluation, approve=True)
+    """Through the reviews (the street's, unless ``reviewed``), publication and the final step."""
+    if not reviewed:
+        evaluations.street_review(
+            actor=cast.users[Role.STREET], evaluation=evaluation, approve=True
+        )
     evaluations.district_review(
         actor=cast.users[Role.DISTRICT], evaluation=evaluation, approve=True
     )

@@ -164,3 +164,23 @@ def test_residents_see_no_rating_before_it_is_published(cast):
 def test_anonymous_visitors_are_sent_to_login(cast):
     response = anonymous().get(f"/ratings/compounds/{cast.a.compound.pk}/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_bonus_points_show_as_their_own_row(cast):
+    from laoyuan.ratings.services import evaluations
+
+    evaluation = h.declared(cast)
+    h.score_all(evaluation, cast, less={"M3": "5", "C1": "10"}, bonus={"B1": "2", "B2": "1"})
+    h.answer_all(evaluation, cast)
+    evaluations.complete_scoring(actor=cast.users[Role.INSPECTOR], evaluation=evaluation)
+    h.final(
+        cast,
+        evaluation,
+        published_on=datetime.date(2026, 1, 10),
+        final_on=datetime.date(2026, 1, 20),
+    )
+
+    page = text(english(anonymous()).get(public_url(cast)))
+
+    assert "Rating 2026: 91.50 points" in page and 'data-stars="5"' in page
+    assert re.search(r"<tr data-bonus>.*?\+3\.00</td>", page, re.S)
