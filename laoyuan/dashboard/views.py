@@ -14,6 +14,7 @@ from laoyuan.accounts.models import RoleAssignment
 from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.dashboard.queries import overview
 from laoyuan.places.models import Street
+from laoyuan.ratings.queries import open_questionnaires
 
 
 def _place_link(assignment: RoleAssignment) -> tuple[str, str] | None:
@@ -101,6 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "work_order_percents": _percents(figures["work_orders"]),
             "list_url": reverse("places:compound_list"),
             "homes": homes,
+            "questionnaires": open_questionnaires(user) if homes else 0,
         }
     )
     return render(request, "dashboard/home.html", context)

@@ -30,6 +30,7 @@ from laoyuan.demo.plan import (
     add_years,
     plan_district,
 )
+from laoyuan.demo.ratings import write_ratings
 from laoyuan.demo.shape import shape_for
 from laoyuan.demo.timebank import write_timebank
 from laoyuan.demo.users import DEFAULT_PASSWORD, DEMO_USERS, write_demo_users
@@ -116,6 +117,7 @@ def build_demo(
         write_billing(writer)
         write_workorders(writer)
         write_timebank(writer)
+        write_ratings(writer)
         audit.record(
             actor=None,
             action="demo.seeded",

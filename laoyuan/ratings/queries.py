@@ -6,10 +6,11 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from laoyuan.accounts.scoping import scoped
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.places.models import Compound
-from laoyuan.ratings.enums import EvaluationState
-from laoyuan.ratings.models import Evaluation, SectionScore, Subsidy
+from laoyuan.ratings.enums import OPEN_STATES, EvaluationState, ItemKind, SectionKind
+from laoyuan.ratings.models import Evaluation, Item, SectionScore, Standard, Subsidy, SurveySample
 
 SECTION_SCORES = Prefetch(
     "section_scores",
@@ -17,6 +18,39 @@ SECTION_SCORES = Prefetch(
         "section__position", "section_id"
     ),
 )
+
+
+def survey_questions(standard: Standard) -> QuerySet[Item]:
+    """The questionnaire of ``standard``: its survey section's questions, in order."""
+    return Item.objects.filter(
+        section__standard=standard, section__kind=SectionKind.SURVEY, kind=ItemKind.SCORED
+    ).order_by("section__position", "position", "id")
+
+
+def questionnaires_of(user: Any) -> QuerySet[SurveySample]:
+    """The satisfaction questionnaires drawn for ``user``'s households (as a resident), newest
+    survey first."""
+    houses = scope_for(user, {Role.RESIDENT}).house
+    return (
+        SurveySample.objects.filter(house_id__in=houses)
+        .select_related(
+            "house__building", "survey__evaluation__compound", "survey__evaluation__standard"
+        )
+        .order_by("-survey__drawn_at", "position")
+    )
+
+
+def is_open(sample: SurveySample) -> bool:
+    """Whether the household may still answer: not yet answered, and the scoring not complete."""
+    return sample.answered_at is None and sample.survey.evaluation.state in OPEN_STATES
+
+
+def open_questionnaires(user: Any) -> int:
+    return (
+        questionnaires_of(user)
+        .filter(answered_at__isnull=True, survey__evaluation__state__in=OPEN_STATES)
+        .count()
+    )
 
 
 def final_ratings(compound: Compound) -> QuerySet[Evaluation]:

@@ -7,6 +7,9 @@ place, the compound's roles, and the company paid. Subsidy runs: the district's 
 see none of it. Standards are public.
 """
 
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 
 from laoyuan.accounts import scoping
@@ -28,6 +31,17 @@ SUBSIDY_ROLES = frozenset(
         Role.COMPANY,
     }
 )
+
+
+def is_district_office(user: Any, district_id: int) -> bool:
+    """Whether ``user`` acts for the district's office (the standard, subsidies and funds)."""
+    scope = scoping.scope_for(user, {Role.DISTRICT})
+    return scope.everything or district_id in scope.district
+
+
+def require_district_office(user: Any, district_id: int) -> None:
+    if not is_district_office(user, district_id):
+        raise PermissionDenied
 
 
 def _ids(path: str, ids: frozenset[int]) -> Q:

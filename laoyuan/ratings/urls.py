@@ -1,4 +1,13 @@
-from laoyuan.ratings.views import compounds, evaluations, public, rankings, subsidies
+from laoyuan.ratings.views import (
+    compounds,
+    evaluations,
+    funds,
+    public,
+    rankings,
+    standards,
+    subsidies,
+    survey,
+)
 
 app_name = "ratings"
 
@@ -8,4 +17,7 @@ urlpatterns = [
     *evaluations.urlpatterns,
     *subsidies.urlpatterns,
     *rankings.urlpatterns,
+    *standards.urlpatterns,
+    *survey.urlpatterns,
+    *funds.urlpatterns,
 ]

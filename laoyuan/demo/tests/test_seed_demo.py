@@ -20,6 +20,7 @@ from laoyuan.orgs.models import AgencyBranch, Cadre, Committee, PartyOrg, Post, 
 from laoyuan.people.models import Person, Residency
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Building, Compound, Grid, House, ManagementPeriod, Takeover
+from laoyuan.ratings.models import Evaluation, SurveySample
 from laoyuan.workorders.models import WorkOrder
 
 SCALE = "0.02"
@@ -65,6 +66,16 @@ def fingerprint() -> dict[str, list[Any]]:
                 "token",
                 "updated_at",
             )
+        ),
+        "ratings": list(
+            Evaluation.objects.order_by("compound__code", "period").values_list(
+                "compound__code", "period", "state", "total_score", "stars"
+            )
+        ),
+        "samples": list(
+            SurveySample.objects.order_by(
+                "survey__evaluation__compound__code", "position"
+            ).values_list("house_id", "answers")
         ),
     }
 

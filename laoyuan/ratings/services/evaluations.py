@@ -43,6 +43,7 @@ from laoyuan.ratings.models import (
     Survey,
     SurveySample,
 )
+from laoyuan.ratings.queries import survey_questions
 from laoyuan.ratings.services.parsing import parse_year
 from laoyuan.ratings.services.standards import in_use
 from laoyuan.workorders.scoping import place_covers
@@ -345,13 +346,7 @@ def score_item(
 
 def questions(standard: Standard) -> dict[str, Decimal]:
     """The questionnaire: the survey section's questions (code → points)."""
-    return dict(
-        Item.objects.filter(
-            section__standard=standard, section__kind=SectionKind.SURVEY, kind=ItemKind.SCORED
-        )
-        .order_by("section__position", "position", "id")
-        .values_list("code", "points")
-    )
+    return dict(survey_questions(standard).values_list("code", "points"))
 
 
 @transaction.atomic

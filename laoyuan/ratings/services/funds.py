@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils.translation import gettext as _
 
 from laoyuan.accounts.enums import Role
@@ -36,15 +36,10 @@ from laoyuan.orgs.enums import CompanyKind
 from laoyuan.places.models import Compound, District
 from laoyuan.ratings.enums import SubsidyState
 from laoyuan.ratings.models import CostStatement, FundRule, ProfitReturn, Subsidy
+from laoyuan.ratings.scoping import require_district_office
 from laoyuan.ratings.services.parsing import parse_amount, parse_year
-from laoyuan.ratings.services.subsidies import is_district_office
 
 ZERO = Decimal("0.00")
-
-
-def _require_district(user: Any, district_id: int) -> None:
-    if not is_district_office(user, district_id):
-        raise PermissionDenied
 
 
 def fund_balance(compound: Compound) -> Decimal:
@@ -65,7 +60,7 @@ def set_rule(
     *, actor: Any, district: District, effective_from: datetime.date, profit_share: Any, note: Any
 ) -> FundRule:
     """A new fund rule from a day on: the share (0 to 1) of a public company's surplus returned."""
-    _require_district(actor, district.pk)
+    require_district_office(actor, district.pk)
     try:
         share = Decimal(str(profit_share).strip())
     except (InvalidOperation, ValueError):
@@ -102,7 +97,7 @@ def set_rule(
 def pay_in(*, actor: Any, compound: Compound, amount: Any, reference: Any) -> JournalEntry:
     """The district pays into a compound's long-term fund from its budget (idempotent by
     reference)."""
-    _require_district(actor, compound.district_id)
+    require_district_office(actor, compound.district_id)
     amount = parse_amount(amount, "amount")
     reference = str(reference or "").strip()
     if not reference or len(reference) > 60:
@@ -207,7 +202,7 @@ def income(compound: Compound, company_id: int, year: int) -> Decimal:
 def return_profit(*, actor: Any, compound: Compound, year: Any) -> ProfitReturn:
     """Year-end profit return of the compound's public company into its long-term fund."""
     compound = Compound.objects.select_related("company").get(pk=compound.pk)
-    _require_district(actor, compound.district_id)
+    require_district_office(actor, compound.district_id)
     number = parse_year(year)
     company = compound.company
     if company is None or company.kind != CompanyKind.PUBLIC:
@@ -277,3 +272,36 @@ def return_profit(*, actor: Any, compound: Compound, year: Any) -> ProfitReturn:
         street_id=compound.street_id,
     )
     return row
+
+
+def due_returns(district_id: int, year: int) -> list[Compound]:
+    """Compounds whose public company declared its costs for ``year`` and whose profit return
+    for it is not done yet."""
+    done = ProfitReturn.objects.filter(district_id=district_id, year=year).values("compound_id")
+    return list(
+        Compound.objects.filter(
+            district_id=district_id,
+            company__kind=CompanyKind.PUBLIC,
+            pk__in=CostStatement.objects.filter(
+                district_id=district_id, year=year, company_id=F("compound__company_id")
+            ).values("compound_id"),
+        )
+        .exclude(pk__in=done)
+        .select_related("company")
+        .order_by("code")
+    )
+
+
+def return_profits(*, actor: Any, district: District, year: Any) -> list[ProfitReturn]:
+    """The year-end profit return of every compound due (``due_returns``), one compound at a
+    time: a compound refused (no rule, say) stops the batch with the returns before it kept."""
+    require_district_office(actor, district.pk)
+    number = parse_year(year)
+    if rule_on(district.pk, datetime.date(number, 12, 31)) is None:
+        raise ValidationError(
+            {"year": _("No fund rule is in force for %(year)s.") % {"year": number}}
+        )
+    return [
+        return_profit(actor=actor, compound=compound, year=number)
+        for compound in due_returns(district.pk, number)
+    ]

@@ -12,12 +12,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from laoyuan.accounts.enums import Role
-from laoyuan.accounts.scoping import scope_for
 from laoyuan.core import audit
 from laoyuan.places.models import District
 from laoyuan.ratings.enums import DEFAULT_BANDS, ItemKind, SectionKind, StandardStatus
 from laoyuan.ratings.models import Item, Section, Standard
+from laoyuan.ratings.scoping import require_district_office
 
 BAND_FIELDS = ("five_stars", "four_stars", "three_stars", "two_stars", "one_star")
 
@@ -73,18 +72,6 @@ DEFAULT_SECTIONS: list[tuple[str, str, str, str, list[tuple[str, str, str, str, 
         ],
     ),
 ]
-
-
-def may_edit(user: Any, district_id: int) -> bool:
-    return (
-        district_id in scope_for(user, {Role.DISTRICT}).district
-        or scope_for(user, {Role.DISTRICT}).everything
-    )
-
-
-def _require(user: Any, district_id: int) -> None:
-    if not may_edit(user, district_id):
-        raise PermissionDenied
 
 
 def in_use(district_id: int) -> Standard | None:
@@ -146,7 +133,7 @@ def create_default(*, district: District, actor: Any = None, publish: bool = Tru
 @transaction.atomic
 def new_version(*, actor: Any, district: District) -> Standard:
     """A draft copied from the standard in use (or the default when there is none)."""
-    _require(actor, district.pk)
+    require_district_office(actor, district.pk)
     if Standard.objects.filter(district=district, status=StandardStatus.DRAFT).exists():
         raise ValidationError(
             {"standard": _("A draft is already open: edit it or publish it first.")}
@@ -197,7 +184,7 @@ def new_version(*, actor: Any, district: District) -> Standard:
 
 
 def _draft(actor: Any, standard: Standard) -> Standard:
-    _require(actor, standard.district_id)
+    require_district_office(actor, standard.district_id)
     standard = Standard.objects.select_for_update().get(pk=standard.pk)
     if standard.status != StandardStatus.DRAFT:
         raise ValidationError(

@@ -19,14 +19,12 @@ import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from laoyuan.accounts.enums import Role
-from laoyuan.accounts.scoping import scope_for
 from laoyuan.billing import calc
 from laoyuan.billing.enums import AccountKind, EntryKind
 from laoyuan.billing.models import Account
@@ -53,6 +51,7 @@ from laoyuan.ratings.enums import (
     SubsidyState,
 )
 from laoyuan.ratings.models import Evaluation, Subsidy, SubsidyRate, SubsidyRun
+from laoyuan.ratings.scoping import require_district_office
 from laoyuan.ratings.services.parsing import parse_amount
 
 CAP = Decimal(SUBSIDY_CAP_PER_M2)
@@ -60,16 +59,6 @@ CAP = Decimal(SUBSIDY_CAP_PER_M2)
 COMPANY_MODES = frozenset(
     {ManagementMode.PROFESSIONAL, ManagementMode.PUBLIC, ManagementMode.OWNER_UNIT}
 )
-
-
-def is_district_office(user: Any, district_id: int) -> bool:
-    scope = scope_for(user, {Role.DISTRICT})
-    return scope.everything or district_id in scope.district
-
-
-def _require(user: Any, district_id: int) -> None:
-    if not is_district_office(user, district_id):
-        raise PermissionDenied
 
 
 def parse_month(value: Any, field: str = "period") -> datetime.date:
@@ -109,7 +98,7 @@ def set_rates(
 ) -> list[SubsidyRate]:
     """A new rate table from the first of a month on: yuan per m² per month for each star level,
     0.00 to 0.30, not falling as the stars rise."""
-    _require(actor, district.pk)
+    require_district_office(actor, district.pk)
     start = parse_month(effective_from, "effective_from")
     errors: dict[str, str] = {}
     values: dict[int, Decimal] = {}
@@ -168,7 +157,7 @@ def fund_left(district_id: int) -> Decimal:
 @transaction.atomic
 def pay_into_fund(*, actor: Any, district: District, amount: Any, reference: Any) -> Any:
     """The district's budget pays into its subsidy fund (budget debited, fund credited)."""
-    _require(actor, district.pk)
+    require_district_office(actor, district.pk)
     amount = parse_amount(amount)
     reference = str(reference or "").strip()
     if not reference or len(reference) > 64:
@@ -268,7 +257,7 @@ def compute(
     """Compute ``period``'s subsidies for the district's compounds not yet paid for it. None when
     there is nothing new to pay. Refused while another run of the month waits for approval."""
     if not command:
-        _require(actor, district.pk)
+        require_district_office(actor, district.pk)
     month = parse_month(period) if not isinstance(period, datetime.date) else period
     if SubsidyRun.objects.filter(
         district=district, period=month, status=SubsidyRunStatus.COMPUTED
@@ -362,7 +351,7 @@ def _lock_run(run: SubsidyRun) -> SubsidyRun:
 def approve(*, actor: Any, run: SubsidyRun) -> SubsidyRun:
     """The district approves the run: one entry per compound, the subsidy fund debited and the
     manager credited. Refused when the fund holds less than the run's total."""
-    _require(actor, run.district_id)
+    require_district_office(actor, run.district_id)
     run = _lock_run(run)
     fund = district_account(run.district_id, AccountKind.SUBSIDY_FUND)
     lock_account(fund.pk)
@@ -413,7 +402,7 @@ def approve(*, actor: Any, run: SubsidyRun) -> SubsidyRun:
 @transaction.atomic
 def cancel(*, actor: Any, run: SubsidyRun, reason: Any) -> SubsidyRun:
     """Discard a computed run (nothing was posted); the month may be computed again."""
-    _require(actor, run.district_id)
+    require_district_office(actor, run.district_id)
     run = _lock_run(run)
     text = str(reason or "").strip()
     if not text or len(text) > 300:

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET
 from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.places.models import Compound
 from laoyuan.ratings import queries
-from laoyuan.ratings.scoping import RATING_ROLES
+from laoyuan.ratings.scoping import RATING_ROLES, SUBSIDY_ROLES
+from laoyuan.ratings.services.evaluations import covers
 
 
 @login_required
@@ -31,6 +32,7 @@ def compound_history(request: HttpRequest, pk: int) -> HttpResponse:
             "compound": compound,
             "ratings": list(queries.history(user, compound)),
             "subsidies": list(queries.subsidies_of(user, compound)[:36]),
+            "sees_fund": covers(user, SUBSIDY_ROLES, compound),
         },
     )
 

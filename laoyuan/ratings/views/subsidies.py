@@ -19,24 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from laoyuan.accounts.enums import Role
-from laoyuan.accounts.scoping import scope_for, scoped
+from laoyuan.accounts.scoping import scoped
 from laoyuan.core.forms import apply_service_errors
 from laoyuan.places.models import District
 from laoyuan.ratings import exports
 from laoyuan.ratings.enums import SUBSIDY_CAP_PER_M2
 from laoyuan.ratings.models import SubsidyRate, SubsidyRun
 from laoyuan.ratings.services import subsidies as service
+from laoyuan.ratings.views.common import district_or_404, submitted
 
 TEXT = {"class": "form-control"}
-
-
-def _district_or_404(user: Any) -> District:
-    scope = scope_for(user, {Role.DISTRICT})
-    district = District.objects.filter(pk__in=scope.district).order_by("code").first()
-    if district is None:
-        raise Http404
-    return district
 
 
 class ComputeForm(forms.Form):
@@ -100,13 +92,13 @@ def _overview(
 @login_required
 @require_GET
 def subsidy_overview(request: HttpRequest) -> HttpResponse:
-    return _overview(request, _district_or_404(request.user))
+    return _overview(request, district_or_404(request.user))
 
 
 @login_required
 @require_POST
 def compute(request: HttpRequest) -> HttpResponse:
-    district = _district_or_404(request.user)
+    district = district_or_404(request.user)
     form = ComputeForm(request.POST)
     if form.is_valid():
         try:
@@ -126,43 +118,35 @@ def compute(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def pay_in(request: HttpRequest) -> HttpResponse:
-    district = _district_or_404(request.user)
+    district = district_or_404(request.user)
     form = FundForm(request.POST)
-    if form.is_valid():
-        try:
-            service.pay_into_fund(
-                actor=request.user,
-                district=district,
-                amount=form.cleaned_data["amount"],
-                reference=form.cleaned_data["reference"],
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("Paid into the subsidy fund."))
-            return redirect("ratings:subsidies")
+    if submitted(
+        request,
+        form,
+        lambda data: service.pay_into_fund(actor=request.user, district=district, **data),
+        _("Paid into the subsidy fund."),
+    ):
+        return redirect("ratings:subsidies")
     return _overview(request, district, fund_form=form, status=400)
 
 
 @login_required
 @require_POST
 def set_rates(request: HttpRequest) -> HttpResponse:
-    district = _district_or_404(request.user)
+    district = district_or_404(request.user)
     form = RatesForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            service.set_rates(
-                actor=request.user,
-                district=district,
-                effective_from=data["effective_from"],
-                rates={stars: data[f"stars_{stars}"] for stars in range(1, 6)},
-            )
-        except ValidationError as error:
-            apply_service_errors(form, error)
-        else:
-            messages.success(request, _("The new subsidy rates are saved."))
-            return redirect("ratings:subsidies")
+    if submitted(
+        request,
+        form,
+        lambda data: service.set_rates(
+            actor=request.user,
+            district=district,
+            effective_from=data["effective_from"],
+            rates={stars: data[f"stars_{stars}"] for stars in range(1, 6)},
+        ),
+        _("The new subsidy rates are saved."),
+    ):
+        return redirect("ratings:subsidies")
     return _overview(request, district, rates_form=form, status=400)
 
 
