@@ -259,6 +259,9 @@ def compute(
     if not command:
         require_district_office(actor, district.pk)
     month = parse_month(period) if not isinstance(period, datetime.date) else period
+    # The district's subsidy fund is locked so one computation (or approval) of the district runs
+    # at a time: two at once would both find the month unpaid.
+    lock_account(district_account(district.pk, AccountKind.SUBSIDY_FUND).pk)
     if SubsidyRun.objects.filter(
         district=district, period=month, status=SubsidyRunStatus.COMPUTED
     ).exists():
