@@ -12,6 +12,7 @@ from django.db.models import Count
 from laoyuan.demo.tests.test_timebank_demo import figures as time_bank_figures
 from laoyuan.demo.workorders import demo_now
 from laoyuan.places.models import ManagementPeriod
+from laoyuan.ratings.models import Evaluation, SubsidyRun, SurveySample
 from laoyuan.workorders.models import Event, WorkOrder
 from laoyuan.workorders.queries import overdue_q
 
@@ -105,6 +106,24 @@ def test_seed_demo_full_scale_reports_the_seed_figures() -> None:
     october = overview_json("--period", "2026-10")["collection"]
     assert october["period"] == "2026-10"
     assert october["rate"] == "0.7960"
+
+    # A final star rating of 2025 for every compound (demo.ratings), and the monthly subsidies
+    # since April 2026: posted until September, October waiting for approval, none yet for the
+    # month of the overview.
+    assert figures["stars"] == {"0": 10, "1": 16, "2": 122, "3": 149, "4": 139, "5": 112}
+    assert Evaluation.objects.filter(vetoed=True).count() == 9
+    assert figures["subsidies"] == {"period": "2026-11", "amount": "0.00", "compounds": 0}
+    assert overview_json("--period", "2026-09")["subsidies"] == {
+        "period": "2026-09",
+        "amount": "1175249.20",
+        "compounds": 538,
+    }
+    assert overview_json("--period", "2026-10")["subsidies"]["amount"] == "0.00"
+    assert list(SubsidyRun.objects.order_by("period").values_list("status", flat=True)) == [
+        *["posted"] * 6,
+        "computed",
+    ]
+    assert SurveySample.objects.count() == 26_537
     call_command("ledger_check", stdout=io.StringIO())
 
     # A year of work orders until 2026-11-27 09:00 (demo.workorders), the same on any database.
