@@ -74,8 +74,15 @@ def fingerprint() -> dict[str, list[Any]]:
         ),
         "samples": list(
             SurveySample.objects.order_by(
-                "survey__evaluation__compound__code", "position"
-            ).values_list("house_id", "answers")
+                "survey__evaluation__compound__code", "survey__evaluation__period", "position"
+            ).values_list(
+                # The house by its address, not its id: PostgreSQL does not roll sequences back.
+                "house__compound__code",
+                "house__building__number",
+                "house__unit",
+                "house__room",
+                "answers",
+            )
         ),
     }
 
