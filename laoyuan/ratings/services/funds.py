@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from laoyuan.accounts.enums import Role
@@ -40,6 +41,17 @@ from laoyuan.ratings.scoping import require_district_office
 from laoyuan.ratings.services.parsing import parse_amount, parse_year
 
 ZERO = Decimal("0.00")
+
+
+def ended_year(value: Any) -> int:
+    """A year that has ended: costs and the surplus of a year still running are not known, and
+    a return posted early would block the real one."""
+    number = parse_year(value)
+    if number >= timezone.localdate().year:
+        raise ValidationError(
+            {"year": _("%(year)s has not ended yet: choose a past year.") % {"year": number}}
+        )
+    return number
 
 
 def fund_balance(compound: Compound) -> Decimal:
@@ -105,11 +117,24 @@ def pay_in(*, actor: Any, compound: Compound, amount: Any, reference: Any) -> Jo
     fund = compound_account(compound, AccountKind.LONGTERM_FUND)
     lock_account(fund.pk)
     key = f"LF-{reference}"
-    done = JournalEntry.objects.filter(
-        kind=EntryKind.FUNDING, district_id=compound.district_id, reference=key
-    ).first()
+    done = (
+        JournalEntry.objects.filter(
+            kind=EntryKind.FUNDING, district_id=compound.district_id, reference=key
+        )
+        .prefetch_related("postings")
+        .first()
+    )
     if done is not None:
-        return done
+        # The same transfer sent twice is one pay-in; another transfer under its reference is
+        # a mistake to show, not to swallow.
+        if any(p.account_id == fund.pk and p.amount == -amount for p in done.postings.all()):
+            return done
+        raise ValidationError(
+            {
+                "reference": _("Reference %(reference)s was already used for another pay-in.")
+                % {"reference": reference}
+            }
+        )
     budget = district_account(compound.district_id, AccountKind.BUDGET)
     entry = post_entry(
         kind=EntryKind.FUNDING,
@@ -136,13 +161,13 @@ def pay_in(*, actor: Any, compound: Compound, amount: Any, reference: Any) -> Jo
 def declare_costs(
     *, actor: Any, compound: Compound, year: Any, amount: Any, note: Any = ""
 ) -> CostStatement:
-    """The managing company declares its costs on a compound for a year (once; the district may
-    correct it before the profit return by declaring again as the company would)."""
+    """The managing company declares its costs on a compound for a year that has ended; it may
+    declare again to correct them until the year's profit return is done."""
     compound = Compound.objects.select_related("company").get(pk=compound.pk)
     company = compound.company
     if company is None or company.pk not in scope_for(actor, {Role.COMPANY}).company:
         raise PermissionDenied
-    number = parse_year(year)
+    number = ended_year(year)
     value = parse_amount(amount, "amount", zero=True)
     if ProfitReturn.objects.filter(compound=compound, company=company, year=number).exists():
         raise ValidationError(
@@ -203,7 +228,7 @@ def return_profit(*, actor: Any, compound: Compound, year: Any) -> ProfitReturn:
     """Year-end profit return of the compound's public company into its long-term fund."""
     compound = Compound.objects.select_related("company").get(pk=compound.pk)
     require_district_office(actor, compound.district_id)
-    number = parse_year(year)
+    number = ended_year(year)
     company = compound.company
     if company is None or company.kind != CompanyKind.PUBLIC:
         raise ValidationError({"compound": _("Only a public company's surplus is returned.")})
@@ -292,16 +317,26 @@ def due_returns(district_id: int, year: int) -> list[Compound]:
     )
 
 
+@transaction.atomic
 def return_profits(*, actor: Any, district: District, year: Any) -> list[ProfitReturn]:
-    """The year-end profit return of every compound due (``due_returns``), one compound at a
-    time: a compound refused (no rule, say) stops the batch with the returns before it kept."""
+    """The year-end profit return of every compound due (``due_returns``), all or none: a
+    compound refused stops the batch, names the compound, and nothing is posted."""
     require_district_office(actor, district.pk)
-    number = parse_year(year)
+    number = ended_year(year)
     if rule_on(district.pk, datetime.date(number, 12, 31)) is None:
         raise ValidationError(
             {"year": _("No fund rule is in force for %(year)s.") % {"year": number}}
         )
-    return [
-        return_profit(actor=actor, compound=compound, year=number)
-        for compound in due_returns(district.pk, number)
-    ]
+    made = []
+    for compound in due_returns(district.pk, number):
+        try:
+            made.append(return_profit(actor=actor, compound=compound, year=number))
+        except ValidationError as error:
+            reasons = "; ".join(str(m) for m in error.messages)
+            raise ValidationError(
+                {
+                    "year": _("%(compound)s: %(reasons)s Nothing was returned.")
+                    % {"compound": compound.name, "reasons": reasons}
+                }
+            ) from None
+    return made

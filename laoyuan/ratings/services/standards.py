@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -260,6 +260,15 @@ def save_section(
         and standard.sections.filter(kind=SectionKind.SURVEY).exclude(pk=own).exists()
     ):
         errors["kind"] = _("The standard already has a survey section.")
+    elif (
+        kind == SectionKind.SURVEY
+        and section is not None
+        and section.items.filter(~Q(kind=ItemKind.SCORED) | Q(evidence_required=True)).exists()
+    ):
+        errors["kind"] = _(
+            "A survey section holds questions only: remove this section's veto, bonus and "
+            "evidence items first."
+        )
     number = _decimal(errors, "weight", weight, low="0.01", high="100")
     if errors:
         raise ValidationError(errors)
@@ -346,6 +355,7 @@ def delete_item(*, actor: Any, item: Item) -> None:
         district_id=standard.district_id,
     )
     item.delete()
+    _renumber(standard.sections.get(pk=item.section_id).items.order_by("position", "id"))
 
 
 @transaction.atomic
@@ -359,6 +369,15 @@ def delete_section(*, actor: Any, section: Section) -> None:
         district_id=standard.district_id,
     )
     section.delete()
+    _renumber(standard.sections.order_by("position", "id"))
+
+
+def _renumber(rows: Any) -> None:
+    """Positions 0, 1, 2… again after a removal, so the next one added goes last."""
+    for position, row in enumerate(rows):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
 
 
 def problems(standard: Standard) -> list[str]:
@@ -370,11 +389,26 @@ def problems(standard: Standard) -> list[str]:
         found.append(
             _("The sections' weights add up to %(total)s%%, not 100%%.") % {"total": total}
         )
+    surveys = [section for section in sections if section.kind == SectionKind.SURVEY]
+    if len(surveys) != 1:
+        found.append(
+            _(
+                "The standard needs one survey section: the residents' questionnaire is "
+                "scored in it."
+            )
+        )
     for section in sections:
-        scored = [item for item in section.items.all() if item.kind == ItemKind.SCORED]
-        if not scored:
+        items = list(section.items.all())
+        if not [item for item in items if item.kind == ItemKind.SCORED]:
             found.append(
                 _("Section %(code)s has no scored item or question.") % {"code": section.code}
+            )
+        if section.kind == SectionKind.SURVEY and any(
+            item.kind != ItemKind.SCORED or item.evidence_required for item in items
+        ):
+            found.append(
+                _("Survey section %(code)s holds items that are not questions.")
+                % {"code": section.code}
             )
     return found
 

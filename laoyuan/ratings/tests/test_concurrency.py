@@ -124,12 +124,12 @@ def test_a_questionnaire_is_answered_once(cast):
 def test_two_profit_returns_of_one_year_return_once(cast):
     ready(cast)
     back = lambda: funds.return_profit(  # noqa: E731
-        actor=cast.users[Role.DISTRICT], compound=cast.a.compound, year=2026
+        actor=cast.users[Role.DISTRICT], compound=cast.a.compound, year=2025
     )
     results = race([back, back])
     done, refused = split(results, ProfitReturn)
     assert (len(done), len(refused)) == (1, 1), results
-    assert refused[0].message_dict == {"year": ["The profit return for 2026 is done."]}
+    assert refused[0].message_dict == {"year": ["The profit return for 2025 is done."]}
     assert funds.fund_balance(cast.a.compound) == D("239.20")
     assert JournalEntry.objects.filter(kind=EntryKind.PROFIT_RETURN).count() == 1
     assert ledger_checks.first_discrepancy() is None

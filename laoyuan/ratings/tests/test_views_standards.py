@@ -4,6 +4,7 @@ and items, refusals on the page, publishing, read-only published versions; other
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from laoyuan.accounts.enums import Role
 from laoyuan.core.models import AuditEvent
@@ -225,6 +226,96 @@ def test_removing_items_and_sections_from_a_draft(cast):
     assert list(draft.sections.values_list("code", flat=True)) == ["S", "M"]
     assert Item.objects.filter(section__standard=draft).count() == 16
     assert AuditEvent.objects.filter(action="ratings.standard_section_deleted").count() == 1
+
+
+def test_removing_a_middle_section_or_item_closes_the_gap(cast):
+    client, draft = draft_of(cast)
+    url = f"/ratings/standards/{draft.pk}"
+    management = draft.sections.get(code="M")
+    assert client.post(f"{url}/sections/{management.pk}/delete/").status_code == 302
+    assert list(draft.sections.values_list("code", "position")) == [("S", 0), ("C", 1)]
+    response = client.post(
+        f"{url}/sections/",
+        {"new-code": "P", "new-name": "党建引领", "new-kind": "items", "new-weight": "40"},
+    )
+    assert response.status_code == 302
+    assert list(draft.sections.values_list("code", "position")) == [("S", 0), ("C", 1), ("P", 2)]
+    survey = draft.sections.get(code="S")
+    second = survey.items.get(position=1)
+    assert client.post(f"{url}/items/{second.pk}/delete/").status_code == 302
+    assert list(survey.items.values_list("position", flat=True)) == [0, 1, 2, 3]
+
+
+def test_a_survey_section_holds_questions_only_and_every_standard_has_one(cast):
+    client, draft = draft_of(cast)
+    url = f"/ratings/standards/{draft.pk}"
+    survey = draft.sections.get(code="S")
+    management = draft.sections.get(code="M")
+
+    # Items that are not questions keep a section from becoming the survey.
+    assert client.post(f"{url}/sections/{survey.pk}/delete/").status_code == 302
+    response = client.post(
+        f"{url}/sections/{management.pk}/",
+        {
+            f"s{management.pk}-code": "M",
+            f"s{management.pk}-name": "物业管理",
+            f"s{management.pk}-kind": "survey",
+            f"s{management.pk}-weight": "70",
+        },
+    )
+    assert response.status_code == 400
+    assert (
+        'data-error="kind">A survey section holds questions only: remove this section&#x27;s '
+        "veto, bonus and evidence items first." in text(response)
+    )
+    management.refresh_from_db()
+    assert (management.kind, management.weight) == ("items", D("40.00"))
+
+    # Without a survey section the draft is not published.
+    client.post(
+        f"{url}/sections/{management.pk}/",
+        {
+            f"s{management.pk}-code": "M",
+            f"s{management.pk}-name": "物业管理",
+            f"s{management.pk}-kind": "items",
+            f"s{management.pk}-weight": "70",
+        },
+    )
+    with translation.override("en"):
+        found = standards.problems(draft)
+    assert found == [
+        "The standard needs one survey section: the residents' questionnaire is scored in it."
+    ]
+    response = client.post(f"{url}/publish/")
+    assert response.status_code == 400
+    assert "The standard needs one survey section" in text(response)
+    draft.refresh_from_db()
+    assert draft.status == StandardStatus.DRAFT
+
+
+def test_a_change_from_a_stale_tab_after_publishing_shows_why(cast):
+    client, draft = draft_of(cast)
+    url = f"/ratings/standards/{draft.pk}"
+    survey = draft.sections.get(code="S")
+    assert client.post(f"{url}/publish/").status_code == 302
+
+    response = client.post(
+        f"{url}/sections/{survey.pk}/",
+        {
+            f"s{survey.pk}-code": "S",
+            f"s{survey.pk}-name": "满意度",
+            f"s{survey.pk}-kind": "survey",
+            f"s{survey.pk}-weight": "30",
+        },
+    )
+    page = text(response)
+    assert response.status_code == 400
+    assert (
+        '<div class="alert alert-danger" role="alert" data-errors>A published standard is not '
+        "edited; start a new version.</div>" in page
+    )
+    survey.refresh_from_db()
+    assert survey.name == "满意度测评"
 
 
 ROLES = [

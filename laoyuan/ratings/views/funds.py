@@ -33,6 +33,7 @@ from laoyuan.accounts.scoping import scope_for
 from laoyuan.billing.enums import AccountKind
 from laoyuan.billing.models import Account, Posting
 from laoyuan.core.forms import apply_service_errors
+from laoyuan.core.money import to_fen
 from laoyuan.core.params import parse_id
 from laoyuan.places.models import Compound
 from laoyuan.ratings.models import CostStatement, FundRule, ProfitReturn
@@ -108,7 +109,7 @@ def _district_page(
         .order_by("compound__code")
     )
     page = Paginator(accounts, PAGE_SIZE).get_page(parse_id(request.GET.get("page")) or 1)
-    held = [{**row, "balance": -(row["total"] or 0)} for row in page.object_list]
+    held = [{**row, "balance": to_fen(-(row["total"] or 0))} for row in page.object_list]
     return render(
         request,
         "ratings/funds.html",
@@ -130,7 +131,8 @@ def _district_page(
 @login_required
 @require_GET
 def fund_overview(request: HttpRequest) -> HttpResponse:
-    code = request.GET.get("code", "").strip()
+    # NUL is not a character a code holds, and PostgreSQL refuses it in a query.
+    code = request.GET.get("code", "").replace("\x00", "").strip()[:32]
     if code:
         district = district_or_404(request.user)
         found = Compound.objects.filter(district=district, code=code).first()
@@ -221,7 +223,7 @@ def _compound_page(
         "ratings/compound_fund.html",
         {
             "compound": compound,
-            "balance": service.fund_balance(compound) if account else 0,
+            "balance": service.fund_balance(compound) if account else to_fen(0),
             "postings": postings,
             "rule": service.rule_on(compound.district_id, timezone.localdate()),
             "costs": CostStatement.objects.filter(compound=compound).select_related("company"),

@@ -207,6 +207,11 @@ def _save(
     """``submitted``, then the standard's page: again with the form's errors (400) if refused."""
     if submitted(request, form, action, done):
         return redirect("ratings:standard", pk=standard.pk)
+    standard.refresh_from_db()
+    if standard.status != StandardStatus.DRAFT:
+        # Published meanwhile (from another tab, say): the page has no form to hold the refusal.
+        refusals = [str(message) for field in form.errors.values() for message in field]
+        return _page(request, standard, errors=refusals, status=400)
     return _page(request, standard, bound={form.prefix or "": form}, status=400)
 
 
