@@ -10,9 +10,9 @@ a veto item found (no star), many a bonus for an active party branch or a red-pr
 compound. The figures are those ``services.evaluations.figures`` computes from the rows written.
 
 Each month from the round's final month until the month before ``--today`` has a subsidy run,
-computed and approved through ``services.subsidies`` (the district paying its subsidy fund
-first), but the last, which waits for the district's approval. The district publishes a
-long-term fund rule and pays into the demo compound's fund.
+computed through ``services.subsidies`` and approved but the last, which waits for the district's
+approval; the district pays into its subsidy fund for all of them first. The district publishes
+a long-term fund rule and pays into the demo compound's fund.
 
 The current year's round has begun in the demo street: the demo compound is declared, the demo
 inspector has scored part of it and the demo resident's household is in its survey sample, still
@@ -399,9 +399,11 @@ def _subsidies(writer: Any, office: User, final_on: datetime.date) -> None:
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     to_approve = runs[:-1]
     total = sum((run.amount for run in to_approve), D("0.00"))
-    if total:
+    # The budget pays in for every run, so the one waiting can be approved from the demo.
+    paid = sum((run.amount for run in runs), D("0.00"))
+    if paid:
         subsidies.pay_into_fund(
-            actor=office, district=district, amount=total, reference=f"补贴-{final_on.year}"
+            actor=office, district=district, amount=paid, reference=f"补贴-{final_on.year}"
         )
     for run in to_approve:
         subsidies.approve(actor=office, run=run)

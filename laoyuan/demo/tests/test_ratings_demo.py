@@ -127,10 +127,15 @@ def test_demo_subsidies_follow_the_rates_and_the_fund_is_spent_exactly() -> None
     # Each month's run pays each compound once; a month computed again has nothing new.
     assert not Subsidy.objects.values("compound", "period").annotate(n=Count("id")).filter(n__gt=1)
     assert subsidies.compute(district=district, period=MONTHS[0], command=True) is None
-    # The fund was paid what the approved runs cost, and holds nothing more.
-    assert subsidies.fund_left(district.pk) == D("0.00")
+    # The fund was paid what every run costs: it holds the waiting run's amount, exactly, and
+    # the district can approve that run from the demo.
     waiting = SubsidyRun.objects.get(status=SubsidyRunStatus.COMPUTED)
-    assert waiting.period == MONTHS[-1]
+    assert waiting.period == MONTHS[-1] and waiting.amount > 0
+    assert subsidies.fund_left(district.pk) == waiting.amount
+    office = User.objects.get(username="demo-district")
+    subsidies.approve(actor=office, run=waiting)
+    assert subsidies.fund_left(district.pk) == D("0.00")
+    assert ledger_checks.first_discrepancy() is None
     demo = Compound.objects.get(pk=demo_compound_id())
     assert funds.fund_balance(demo) == D("20000.00")
     assert funds.rule_on(district.pk, datetime.date.fromisoformat(TODAY)).profit_share == D("0.50")

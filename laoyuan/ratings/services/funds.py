@@ -27,7 +27,6 @@ from laoyuan.billing.services.ledger import (
     balance,
     company_account,
     compound_account,
-    district_account,
     lock_account,
     post_entry,
 )
@@ -38,6 +37,7 @@ from laoyuan.places.models import Compound, District
 from laoyuan.ratings.enums import SubsidyState
 from laoyuan.ratings.models import CostStatement, FundRule, ProfitReturn, Subsidy
 from laoyuan.ratings.scoping import require_district_office
+from laoyuan.ratings.services import transfers
 from laoyuan.ratings.services.parsing import parse_amount, parse_year
 
 ZERO = Decimal("0.00")
@@ -111,40 +111,19 @@ def pay_in(*, actor: Any, compound: Compound, amount: Any, reference: Any) -> Jo
     reference)."""
     require_district_office(actor, compound.district_id)
     amount = parse_amount(amount, "amount")
-    reference = str(reference or "").strip()
-    if not reference or len(reference) > 60:
-        raise ValidationError({"reference": _("Enter the transfer's reference (at most 60).")})
-    fund = compound_account(compound, AccountKind.LONGTERM_FUND)
-    lock_account(fund.pk)
-    key = f"LF-{reference}"
-    done = (
-        JournalEntry.objects.filter(
-            kind=EntryKind.FUNDING, district_id=compound.district_id, reference=key
-        )
-        .prefetch_related("postings")
-        .first()
-    )
-    if done is not None:
-        # The same transfer sent twice is one pay-in; another transfer under its reference is
-        # a mistake to show, not to swallow.
-        if any(p.account_id == fund.pk and p.amount == -amount for p in done.postings.all()):
-            return done
-        raise ValidationError(
-            {
-                "reference": _("Reference %(reference)s was already used for another pay-in.")
-                % {"reference": reference}
-            }
-        )
-    budget = district_account(compound.district_id, AccountKind.BUDGET)
-    entry = post_entry(
-        kind=EntryKind.FUNDING,
-        lines=[Line(budget, amount), Line(fund, -amount)],
+    reference = transfers.clean_reference(reference)
+    entry, new = transfers.from_budget(
+        actor=actor,
+        fund=compound_account(compound, AccountKind.LONGTERM_FUND),
+        amount=amount,
+        reference=reference,
+        key=f"LF-{reference}",
+        memo=f"long-term fund of {compound.name}",
         district_id=compound.district_id,
         street_id=compound.street_id,
-        reference=key,
-        memo=f"long-term fund of {compound.name}",
-        actor=actor,
     )
+    if not new:
+        return entry
     audit.record(
         actor=actor,
         action="ratings.fund_paid_in",

@@ -37,7 +37,6 @@ from laoyuan.billing.services.ledger import (
     district_account,
     lock_account,
     post_entries,
-    post_entry,
 )
 from laoyuan.core import audit
 from laoyuan.core.money import to_fen
@@ -52,6 +51,7 @@ from laoyuan.ratings.enums import (
 )
 from laoyuan.ratings.models import Evaluation, Subsidy, SubsidyRate, SubsidyRun
 from laoyuan.ratings.scoping import require_district_office
+from laoyuan.ratings.services import transfers
 from laoyuan.ratings.services.parsing import parse_amount
 
 CAP = Decimal(SUBSIDY_CAP_PER_M2)
@@ -159,27 +159,18 @@ def pay_into_fund(*, actor: Any, district: District, amount: Any, reference: Any
     """The district's budget pays into its subsidy fund (budget debited, fund credited)."""
     require_district_office(actor, district.pk)
     amount = parse_amount(amount)
-    reference = str(reference or "").strip()
-    if not reference or len(reference) > 64:
-        raise ValidationError({"reference": _("Enter the transfer's reference (at most 64).")})
-    fund = district_account(district.pk, AccountKind.SUBSIDY_FUND)
-    lock_account(fund.pk)
-    from laoyuan.billing.models import JournalEntry
-
-    done = JournalEntry.objects.filter(
-        kind=EntryKind.FUNDING, district=district, reference=f"SF-{reference}"
-    ).first()
-    if done is not None:
-        return done
-    budget = district_account(district.pk, AccountKind.BUDGET)
-    entry = post_entry(
-        kind=EntryKind.FUNDING,
-        lines=[Line(budget, amount), Line(fund, -amount)],
-        district_id=district.pk,
-        reference=f"SF-{reference}",
-        memo=f"subsidy fund {reference}",
+    reference = transfers.clean_reference(reference)
+    entry, new = transfers.from_budget(
         actor=actor,
+        fund=district_account(district.pk, AccountKind.SUBSIDY_FUND),
+        amount=amount,
+        reference=reference,
+        key=f"SF-{reference}",
+        memo=f"subsidy fund {reference}",
+        district_id=district.pk,
     )
+    if not new:
+        return entry
     audit.record(
         actor=actor,
         action="ratings.subsidy_fund",

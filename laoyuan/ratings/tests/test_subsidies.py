@@ -177,6 +177,33 @@ def test_approval_is_refused_when_the_fund_is_short(cast):
     assert JournalEntry.objects.filter(kind=EntryKind.SUBSIDY).count() == 0
 
 
+def test_a_fund_transfer_is_paid_in_once_by_its_reference(cast):
+    district = cast.users[Role.DISTRICT]
+    first = subsidies.pay_into_fund(
+        actor=district, district=cast.district, amount="800.00", reference="拨款-1"
+    )
+    again = subsidies.pay_into_fund(
+        actor=district, district=cast.district, amount="800.00", reference="拨款-1"
+    )
+    assert again == first
+    with pytest.raises(ValidationError) as error:
+        subsidies.pay_into_fund(
+            actor=district, district=cast.district, amount="900.00", reference="拨款-1"
+        )
+    assert error.value.message_dict == {
+        "reference": ["Reference 拨款-1 was already used for another pay-in."]
+    }
+    with pytest.raises(ValidationError) as error:
+        subsidies.pay_into_fund(
+            actor=district, district=cast.district, amount="900.00", reference="x" * 61
+        )
+    assert error.value.message_dict == {
+        "reference": ["Enter the transfer's reference (at most 60)."]
+    }
+    assert subsidies.fund_left(cast.district.pk) == D("800.00")
+    assert JournalEntry.objects.filter(kind=EntryKind.FUNDING).count() == 1
+
+
 def test_an_owner_managed_compound_is_paid_to_its_committees_account(cast):
     four_stars(cast)
     Compound.objects.filter(pk=cast.a.compound.pk).update(

@@ -42,7 +42,7 @@ class FundForm(forms.Form):
         label=gettext_lazy("Amount (yuan)"), max_length=20, widget=forms.TextInput(attrs=TEXT)
     )
     reference = forms.CharField(
-        label=gettext_lazy("Transfer reference"), max_length=64, widget=forms.TextInput(attrs=TEXT)
+        label=gettext_lazy("Transfer reference"), max_length=60, widget=forms.TextInput(attrs=TEXT)
     )
 
 
