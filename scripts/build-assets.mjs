@@ -7,6 +7,7 @@ const files = {
   "bootstrap/dist/css/bootstrap.min.css": "bootstrap.min.css",
   "bootstrap/dist/js/bootstrap.bundle.min.js": "bootstrap.bundle.min.js",
   "htmx.org/dist/htmx.min.js": "htmx.min.js",
+  "echarts/dist/echarts.min.js": "echarts.min.js",
 };
 const out = "laoyuan/static/vendor";
 mkdirSync(out, { recursive: true });

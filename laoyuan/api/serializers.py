@@ -237,6 +237,19 @@ class OverviewFilterSerializer(serializers.Serializer):
             "(default: this month)."
         ),
     )
+    street = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_("A street's id: the figures of that street of the caller's scope."),
+    )
+    community = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text=_(
+            "A community's id: the figures of that community of the caller's scope (without "
+            "collection and arrears, reckoned by street and compound)."
+        ),
+    )
 
 
 class CollectionSerializer(serializers.Serializer):
@@ -340,6 +353,53 @@ class SubsidyFiguresSerializer(serializers.Serializer):
     compounds = serializers.IntegerField(help_text=_("Compounds paid for the month."))
 
 
+class WorkOrderMonthSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text=_("The month, YYYY-MM."))
+    created = serializers.IntegerField(help_text=_("Orders reported in the month."))
+    resolution_rate = _rate(_("As in work_orders, for this month."))
+    avg_hours_to_verify = _rate(_("As in work_orders, for this month."))
+
+
+class QuarterSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text=_("The three months, YYYY-MM_YYYY-MM."))
+    verified = serializers.IntegerField(help_text=_("Orders verified in them."))
+    avg_hours_to_verify = _rate(_("Mean hours from report to verification; null when none."))
+
+
+class HandlingSerializer(serializers.Serializer):
+    first = QuarterSerializer(help_text=_("The first three of the twelve months."))
+    last = QuarterSerializer(help_text=_("The last three."))
+    gain = _rate(
+        _(
+            '(first − last) ÷ first of the average hours, four decimals ("0.6700": 67 per cent '
+            "faster); null when either quarter verified nothing."
+        )
+    )
+
+
+class WorkOrderTrendSerializer(serializers.Serializer):
+    months = WorkOrderMonthSerializer(many=True, help_text=_("Oldest first."))
+    handling = HandlingSerializer()
+
+
+class TrendsSerializer(serializers.Serializer):
+    collection = CollectionSerializer(
+        many=True,
+        allow_null=True,
+        help_text=_(
+            "The twelve months ending with the collection month, oldest first; null narrowed "
+            "to a community or with nothing billed."
+        ),
+    )
+    work_orders = WorkOrderTrendSerializer(
+        allow_null=True,
+        help_text=_(
+            "The twelve months ending with the work-order month; null for a caller who reads "
+            "no work-order rates."
+        ),
+    )
+
+
 class OverviewSerializer(serializers.Serializer):
     compounds = serializers.IntegerField()
     area_m2 = serializers.FloatField(help_text=_("Sum of the houses' floor areas, m²."))
@@ -389,6 +449,7 @@ class OverviewSerializer(serializers.Serializer):
             "subsidies (residents, inspectors, merchants)."
         ),
     )
+    trends = TrendsSerializer()
 
 
 # --- Tokens and errors ------------------------------------------------------------------------

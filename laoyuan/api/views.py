@@ -27,7 +27,7 @@ from laoyuan.accounts.services import sign_in_attempt
 from laoyuan.api import serializers as s
 from laoyuan.api.exceptions import SignInLocked
 from laoyuan.api.services import token_issue
-from laoyuan.dashboard.queries import overview
+from laoyuan.dashboard.queries import overview, places_or_404
 from laoyuan.places.models import Compound, House, ManagementPeriod
 from laoyuan.places.queries import CompoundFilters, compound_list, house_list
 
@@ -184,7 +184,17 @@ class OverviewView(APIView):
     )
     def get(self, request: Request) -> Response:
         params = validated(s.OverviewFilterSerializer, request.query_params)
-        return Response(overview(user=request.user, period=params.get("period")))
+        street, community = places_or_404(
+            request.user, street_id=params.get("street"), community_id=params.get("community")
+        )
+        return Response(
+            overview(
+                user=request.user,
+                period=params.get("period"),
+                street_id=None if street is None else street.pk,
+                community_id=None if community is None else community.pk,
+            )
+        )
 
 
 class DocsView(SpectacularSwaggerSplitView):

@@ -626,14 +626,19 @@ _GROUPS = {
 }
 
 
-def collection(*, user: Any, period: datetime.date, by: str) -> list[CollectionRow]:
+def collection(
+    *, user: Any, period: datetime.date, by: str, street_id: int | None = None
+) -> list[CollectionRow]:
     """The collection rate of ``period``'s month by compound, company or street (sorted by
     name), or by month: the twelve months ending with ``period``, oldest first (a month with
-    nothing billed has a None rate). One query."""
+    nothing billed has a None rate). ``street_id`` narrows the bills to one street of the
+    user's scope. One query."""
     if by not in COLLECTION_BY:
         raise ValueError(f"collection by {by!r}: choose one of {', '.join(COLLECTION_BY)}")
     month = calc.month_start(period)
     bills = _collection_bills(user).filter(trial=False).order_by()
+    if street_id is not None:
+        bills = bills.filter(street_id=street_id)
     if by == "month":
         first = calc.add_months(month, -11)
         found: dict[datetime.date, tuple[Decimal | None, Decimal | None]] = {

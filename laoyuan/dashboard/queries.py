@@ -6,10 +6,12 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, QuerySet, Sum
+from django.http import Http404
 from django.utils import timezone
 
-from laoyuan.accounts.scoping import scoped
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.scoping import get_scoped_or_404, scoped
 from laoyuan.billing.models import ZERO
 from laoyuan.billing.queries import (
     ARREARS_BUCKETS,
@@ -23,10 +25,14 @@ from laoyuan.core.money import to_fen
 from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg
 from laoyuan.places.enums import ManagementMode
-from laoyuan.places.models import Compound, Street
+from laoyuan.places.geo import polygons
+from laoyuan.places.models import Community, Compound, Grid, Street
 from laoyuan.ratings import reports as rating_reports
 from laoyuan.timebank import reports as timebank_reports
 from laoyuan.workorders import reports as workorder_reports
+
+# The offices whose dashboard (一屏观全域) this is; each lands on their own scope.
+DASHBOARD_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.GRID})
 
 # A month as the command line and the API accept it: YYYY-MM.
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
@@ -117,12 +123,21 @@ def overview(
     ``stars`` counts the compounds at each star level 0–5 by their latest final rating (unrated
     compounds are left out); ``subsidies`` holds the subsidies posted for the same month —
     ``period``, ``amount`` and ``compounds`` — or None for a user who reads no subsidies.
+
+    ``trends`` holds the twelve months ending with the figures' months: ``collection`` (each
+    month's ``period``, ``billed``, ``paid`` and ``rate`` as ``billing.queries.collection`` by
+    month reckons them; None narrowed to a community or with nothing billed) and
+    ``work_orders`` (``workorders.reports.trend``: the months and the change in average handling
+    time from the first quarter to the last; None for a user who reads no work-order rates).
     """
-    compounds = scoped(Compound.objects.all(), user)
-    if street_id is not None:
-        compounds = compounds.filter(street_id=street_id)
-    if community_id is not None:
-        compounds = compounds.filter(community_id=community_id)
+    compounds = scope_compounds(user, street_id=street_id, community_id=community_id)
+    month = (
+        None
+        if community_id is not None
+        else period.replace(day=1)
+        if period is not None
+        else latest_billed_period(user)
+    )
     rows = list(
         compounds.order_by()
         .values("street_id", "management_mode", "company__kind")
@@ -206,6 +221,145 @@ def overview(
         **(
             {"collection": None, "arrears_by_age": None}
             if community_id is not None
-            else billing_figures(user=user, period=period, street_id=street_id)
+            else billing_figures(user=user, period=month, street_id=street_id)
         ),
+        "trends": {
+            "collection": None
+            if month is None
+            else [
+                {
+                    "period": row.label,
+                    "billed": _money(row.billed),
+                    "paid": _money(row.paid),
+                    "rate": None if row.rate is None else f"{row.rate:.4f}",
+                }
+                for row in collection(user=user, period=month, by="month", street_id=street_id)
+            ],
+            "work_orders": workorder_reports.trend(
+                user,
+                period or timezone.localdate(),
+                street_id=street_id,
+                community_id=community_id,
+            ),
+        },
+    }
+
+
+def places_or_404(
+    user: Any, *, street_id: int | None = None, community_id: int | None = None
+) -> tuple[Street | None, Community | None]:
+    """The street and community a page or the API is narrowed to, each in the user's scope
+    (404 otherwise); a community names its street too."""
+    community = (
+        None
+        if community_id is None
+        else get_scoped_or_404(Community.objects.select_related("street"), user, pk=community_id)
+    )
+    if community is not None and street_id is not None and community.street_id != street_id:
+        raise Http404
+    street = (
+        community.street
+        if community is not None
+        else None
+        if street_id is None
+        else get_scoped_or_404(Street.objects.all(), user, pk=street_id)
+    )
+    return street, community
+
+
+def scope_compounds(
+    user: Any, *, street_id: int | None = None, community_id: int | None = None
+) -> QuerySet[Compound]:
+    """The user's compounds, narrowed to one street or community of that scope."""
+    compounds = scoped(Compound.objects.all(), user)
+    if street_id is not None:
+        compounds = compounds.filter(street_id=street_id)
+    if community_id is not None:
+        compounds = compounds.filter(community_id=community_id)
+    return compounds
+
+
+def _geometry(boundary: Any) -> dict[str, Any] | None:
+    found = polygons(boundary)
+    if not found:
+        return None
+    return {"type": "MultiPolygon", "coordinates": found}
+
+
+def map_features(
+    *,
+    user: Any,
+    street_id: int | None = None,
+    community_id: int | None = None,
+    period: datetime.date | None = None,
+) -> dict[str, Any]:
+    """The scope's grids and compounds as a GeoJSON FeatureCollection for the dashboard's map
+    (places without a boundary are left out). A grid's feature is named ``G<id>``, a
+    compound's by its code; a compound's properties carry every layer: ``mode``, ``stars`` (its
+    latest final rating, None unrated), ``collection_rate`` (its rate in ``period``'s month, as
+    the collection list by compound reckons it; None with nothing billed), ``open`` and
+    ``overdue`` (orders now; None for a user who reads no work-order rates). Four queries."""
+    compounds = scope_compounds(user, street_id=street_id, community_id=community_id)
+    month = period.replace(day=1) if period is not None else latest_billed_period(user)
+    rates = (
+        {}
+        if month is None
+        else {
+            row.key: row.rate
+            for row in collection(user=user, period=month, by="compound", street_id=street_id)
+        }
+    )
+    orders = workorder_reports.open_by_compound(user, compounds.values("id"))
+    features = []
+    grids = Grid.objects.filter(id__in=compounds.values("grid_id")).order_by("code")
+    for grid in grids.values("id", "name", "street_id", "community_id", "boundary"):
+        geometry = _geometry(grid["boundary"])
+        if geometry is not None:
+            features.append(
+                {
+                    "type": "Feature",
+                    "properties": {
+                        "name": f"G{grid['id']}",
+                        "kind": "grid",
+                        "id": grid["id"],
+                        "label": grid["name"],
+                        "street": grid["street_id"],
+                        "community": grid["community_id"],
+                    },
+                    "geometry": geometry,
+                }
+            )
+    rows = (
+        compounds.annotate(stars=rating_reports.latest_final_stars())
+        .order_by("code")
+        .values("id", "code", "name", "management_mode", "grid_id", "boundary", "stars")
+    )
+    for row in rows:
+        geometry = _geometry(row["boundary"])
+        if geometry is None:
+            continue
+        rate = rates.get(row["id"])
+        counts = None if orders is None else orders.get(row["id"], (0, 0))
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {
+                    "name": row["code"],
+                    "kind": "compound",
+                    "id": row["id"],
+                    "label": row["name"],
+                    "grid": row["grid_id"],
+                    "mode": row["management_mode"],
+                    "stars": row["stars"],
+                    "collection_rate": None if rate is None else f"{rate:.4f}",
+                    "open": None if counts is None else counts[0],
+                    "overdue": None if counts is None else counts[1],
+                },
+                "geometry": geometry,
+            }
+        )
+    return {
+        "type": "FeatureCollection",
+        "period": None if month is None else f"{month:%Y-%m}",
+        "features": features,
     }

@@ -1,20 +1,31 @@
-"""Each role's home page: who you are here, your scope's figures, and where you can go."""
+"""Each role's home page (who you are here, your scope's figures, where you can go) and the
+offices' dashboard: one screen of the district, a street or a community, its wall-screen mode
+and its map."""
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from laoyuan.accounts.enums import Role, ScopeLevel
 from laoyuan.accounts.models import RoleAssignment
 from laoyuan.accounts.scoping import scope_for, scoped
-from laoyuan.dashboard.queries import overview
-from laoyuan.places.models import Street
+from laoyuan.core.params import parse_id
+from laoyuan.dashboard.queries import DASHBOARD_ROLES, map_features, overview, places_or_404
+from laoyuan.places.enums import ManagementMode
+from laoyuan.places.models import Community, District, Street
 from laoyuan.ratings.queries import open_questionnaires
+from laoyuan.workorders.enums import Status as WorkOrderStatus
+
+# The wall screen reloads itself this often (the figures are read fresh on each load).
+SCREEN_REFRESH_SECONDS = 300
 
 
 def _place_link(assignment: RoleAssignment) -> tuple[str, str] | None:
@@ -91,10 +102,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
     figures = overview(user=user)
     # The district sees every street: link each row of the by-street figures to its page.
-    street_ids = dict(scoped(Street.objects.all(), user).values_list("code", "id"))
-    for row in figures["by_street"]:
-        street_id = street_ids.get(row["code"])
-        row["url"] = reverse("places:street_detail", args=[street_id]) if street_id else ""
+    _street_links(figures, user, lambda pk: reverse("places:street_detail", args=[pk]))
     homes = [a.house for a in assignments if a.role == Role.RESIDENT and a.house is not None]
     context.update(
         {
@@ -106,3 +114,174 @@ def home(request: HttpRequest) -> HttpResponse:
         }
     )
     return render(request, "dashboard/home.html", context)
+
+
+# --- The district view (一屏观全域) -----------------------------------------------------------
+
+LAYERS = ("mode", "stars", "collection", "open", "overdue")
+
+
+def _drill(request: HttpRequest) -> tuple[Street | None, Community | None]:
+    """Where the reader has drilled to (``?street=``, ``?community=``), inside their scope;
+    404 for a reader without a dashboard role or a place outside their scope."""
+    if scope_for(request.user, DASHBOARD_ROLES).is_empty:
+        raise Http404
+    return places_or_404(
+        request.user,
+        street_id=parse_id(request.GET.get("street")),
+        community_id=parse_id(request.GET.get("community")),
+    )
+
+
+def _query(street: Street | None, community: Community | None) -> str:
+    if community is not None:
+        return f"?community={community.pk}"
+    if street is not None:
+        return f"?street={street.pk}"
+    return ""
+
+
+def _scope_name(user: Any, street: Street | None, community: Community | None) -> str:
+    if community is not None:
+        return f"{community.street.name} · {community.name}"
+    if street is not None:
+        return street.name
+    scope = scope_for(user, DASHBOARD_ROLES)
+    for model, ids in ((District, scope.district), (Street, scope.street)):
+        names = list(model.objects.filter(pk__in=ids).values_list("name", flat=True))
+        if names:
+            return "、".join(names)
+    if scope.everything:
+        return _("Every district")
+    names = list(Community.objects.filter(pk__in=scope.community).values_list("name", flat=True))
+    return "、".join(names) or _("Your grids")
+
+
+def _links(street: Street | None, community: Community | None, figures: dict[str, Any]) -> dict:
+    """The list behind each panel, narrowed like the dashboard."""
+    place = _query(street, community)
+    collection = f"?street={street.pk}" if street is not None and community is None else ""
+    period = (figures.get("work_orders") or {}).get("period", "")
+    return {
+        "compounds": reverse("places:compound_list") + place,
+        "collection": reverse("billing:collection_page") + collection,
+        "work_orders": f"{reverse('workorders:reports')}?period={period}",
+        "timebank": reverse("timebank:reports"),
+        "stars": reverse("ratings:rankings") + (f"?street={street.pk}" if street else ""),
+        "subsidies": reverse("ratings:subsidies"),
+        "companies": reverse("orgs:company_list"),
+    }
+
+
+def _street_links(figures: dict[str, Any], user: Any, url: Callable[[int], str]) -> None:
+    """Each by-street row's link, ``url`` of the street's id (its page from the home page, its
+    dashboard from the dashboard)."""
+    street_ids = dict(scoped(Street.objects.all(), user).values_list("code", "id"))
+    for row in figures["by_street"]:
+        street_id = street_ids.get(row["code"])
+        row["url"] = url(street_id) if street_id else ""
+
+
+def _chart_data(figures: dict[str, Any]) -> dict[str, Any]:
+    """What the page's charts draw, with their labels in the reader's language."""
+    trends = figures["trends"]
+    orders = trends["work_orders"]
+    return {
+        "labels": {
+            "modes": {mode.value: str(mode.label) for mode in ManagementMode},
+            "stars": {
+                str(n): ngettext("%(n)s star", "%(n)s stars", n) % {"n": n} for n in range(6)
+            },
+            "unrated": _("Not rated"),
+            "collection": _("Collection rate"),
+            "open": _("Open orders"),
+            "overdue": _("Overdue orders"),
+            "created": _("Orders reported"),
+            "hours": _("Hours to verify (mean)"),
+            "compounds": _("Compounds"),
+            "no_data": _("No data"),
+        },
+        "modes": {mode: row["compounds"] for mode, row in figures["by_mode"].items()},
+        "stars": figures["stars"],
+        "collection": trends["collection"],
+        "work_orders": None if orders is None else orders["months"],
+    }
+
+
+def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
+    street, community = _drill(request)
+    user = request.user
+    street_id = None if street is None else street.pk
+    community_id = None if community is None else community.pk
+    figures = overview(user=user, street_id=street_id, community_id=community_id)
+    _street_links(figures, user, lambda pk: f"{reverse('dashboard:dashboard')}?street={pk}")
+    layer = request.GET.get("layer", "")
+    scope = scope_for(user, DASHBOARD_ROLES)
+    return {
+        "figures": figures,
+        "percents": _percents(figures["work_orders"]),
+        "order_statuses": [
+            (status.value, status.label, figures["work_orders"]["by_status"][status.value])
+            for status in WorkOrderStatus
+        ]
+        if figures["work_orders"]
+        else [],
+        "street": street,
+        "community": community,
+        "scope_name": _scope_name(user, street, community),
+        "top": street is not None and (scope.everything or bool(scope.district)),
+        "query": _query(street, community),
+        "links": _links(street, community, figures),
+        "chart_data": _chart_data(figures),
+        "map_url": reverse("dashboard:map") + _query(street, community),
+        "layer": layer if layer in LAYERS else "mode",
+        "layers": [
+            ("mode", _("Management mode")),
+            ("stars", _("Star level")),
+            ("collection", _("Collection rate")),
+            ("open", _("Open orders")),
+            ("overdue", _("Overdue orders")),
+        ],
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """One screen of the reader's scope (一屏观全域), or of a street or community in it."""
+    return render(request, "dashboard/dashboard.html", _dashboard_context(request))
+
+
+@login_required
+@require_GET
+def screen(request: HttpRequest) -> HttpResponse:
+    """The same figures for the command centre's wall: 1920×1080, dark, refreshing itself."""
+    context = _dashboard_context(request)
+    context["refresh_seconds"] = SCREEN_REFRESH_SECONDS
+    return render(request, "dashboard/screen.html", context)
+
+
+@login_required
+@require_GET
+def map_data(request: HttpRequest) -> JsonResponse:
+    """The map's GeoJSON: grids and compounds of the drilled place, each with where a click
+    leads (a grid: the next level down; a compound: its page)."""
+    street, community = _drill(request)
+    found = map_features(
+        user=request.user,
+        street_id=None if street is None else street.pk,
+        community_id=None if community is None else community.pk,
+    )
+    dashboard_url = reverse("dashboard:dashboard")
+    list_url = reverse("places:compound_list")
+    for feature in found["features"]:
+        props = feature["properties"]
+        if props["kind"] == "compound":
+            props["url"] = reverse("places:compound_detail", args=[props["id"]])
+        elif community is not None:
+            props["url"] = f"{list_url}?grid={props['id']}"
+        elif street is not None:
+            props["url"] = f"{dashboard_url}?community={props['community']}"
+        else:
+            props["url"] = f"{dashboard_url}?street={props['street']}"
+    return JsonResponse(found)

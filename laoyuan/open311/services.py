@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from laoyuan.core import audit
-from laoyuan.open311.geo import EARTH_RADIUS_M, contains, haversine_m
 from laoyuan.open311.models import PartnerRequest
+from laoyuan.places.geo import EARTH_RADIUS_M, contains, haversine_m
 from laoyuan.places.models import Compound, District
 from laoyuan.workorders.models import Category, Partner, WorkOrder
 from laoyuan.workorders.services.orders import create_order

@@ -290,15 +290,22 @@ def rates(
     by: str = "compound",
     *,
     now: datetime.datetime | None = None,
+    street_id: int | None = None,
+    community_id: int | None = None,
 ) -> Report:
     """The rates of the user's orders from ``period_start`` to ``period_end`` (local days, both
     included), grouped ``by`` compound, company, branch, street (sorted by name) or month
-    (every month of the period, oldest first), with the total of all rows."""
+    (every month of the period, oldest first), with the total of all rows. ``street_id`` and
+    ``community_id`` narrow the orders inside the user's scope."""
     if by not in REPORT_BY:
         raise ValueError(f"rates by {by!r}: choose one of {', '.join(REPORT_BY)}")
     period = Period(period_start, period_end)
     filters = _filters(period, now or timezone.now())
     orders = report_orders(user)
+    if street_id is not None:
+        orders = orders.filter(street_id=street_id)
+    if community_id is not None:
+        orders = orders.filter(community_id=community_id)
     if by == "month":
         rows = _by_month(orders, filters, period)
     else:
@@ -373,3 +380,85 @@ def total_of(rows: Iterable[RateRow]) -> RateRow:
     for row in rows:
         total.add(row)
     return total
+
+
+def _quarter(rows: list[RateRow]) -> dict[str, Any]:
+    whole = total_of(rows)
+    return {
+        "period": f"{rows[0].key:%Y-%m}_{rows[-1].key:%Y-%m}",
+        "verified": whole.verified,
+        "avg_hours_to_verify": _text(whole.avg_hours_to_verify),
+    }
+
+
+def trend(
+    user: Any,
+    month: datetime.date,
+    *,
+    street_id: int | None = None,
+    community_id: int | None = None,
+    now: datetime.datetime | None = None,
+) -> dict[str, Any] | None:
+    """The twelve months ending with ``month``'s, oldest first (each as ``rates`` by month
+    reckons it: ``period``, ``created``, ``resolution_rate``, ``avg_hours_to_verify``), and
+    ``handling``: the average hours to verify in the first three of those months and in the
+    last three, with ``gain`` = (first − last) ÷ first to four places (0.6700 is 67 % faster),
+    None when either quarter verified nothing. None for a user outside ``REPORT_ROLES``."""
+    if scope_for(user, REPORT_ROLES).is_empty:
+        return None
+    last = month.replace(day=1)
+    first = last
+    for _step in range(11):
+        first = (first - datetime.timedelta(days=1)).replace(day=1)
+    report = rates(
+        user,
+        first,
+        _month_end(last),
+        by="month",
+        now=now,
+        street_id=street_id,
+        community_id=community_id,
+    )
+    rows = report.rows
+    early, late = total_of(rows[:3]), total_of(rows[-3:])
+    before, after = early.avg_hours_to_verify, late.avg_hours_to_verify
+    gain = None
+    if before and after is not None:
+        gain = ((before - after) / before).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+    return {
+        "months": [
+            {
+                "period": f"{row.key:%Y-%m}",
+                "created": row.created,
+                "resolution_rate": _text(row.resolution_rate),
+                "avg_hours_to_verify": _text(row.avg_hours_to_verify),
+            }
+            for row in rows
+        ],
+        "handling": {
+            "first": _quarter(rows[:3]),
+            "last": _quarter(rows[-3:]),
+            "gain": _text(gain),
+        },
+    }
+
+
+def open_by_compound(
+    user: Any, compound_ids: Any, *, now: datetime.datetime | None = None
+) -> dict[int, tuple[int, int]] | None:
+    """Orders open and overdue now (as ``figures`` counts them) per compound of
+    ``compound_ids`` (a list or a subquery), for the map; None for a user outside
+    ``REPORT_ROLES``. One query."""
+    if scope_for(user, REPORT_ROLES).is_empty:
+        return None
+    rows = (
+        report_orders(user)
+        .filter(compound_id__in=compound_ids)
+        .values("compound_id")
+        .annotate(
+            open=Count("id", filter=Q(status__in=UNRESOLVED)),
+            overdue=Count("id", filter=overdue_q(now or timezone.now())),
+        )
+        .order_by()
+    )
+    return {row["compound_id"]: (row["open"], row["overdue"]) for row in rows}

@@ -91,8 +91,8 @@ def _pick(rows: list[CollectionRow], key: Any, label: str) -> CollectionRow:
 
 
 def _trend(user: Any, period: datetime.date, by: str, key: int, name: str) -> list[CollectionRow]:
-    """One street's or compound's twelve months ending with ``period``, oldest first (twelve
-    grouped queries, whatever the number of compounds or bills)."""
+    """One compound's twelve months ending with ``period``, oldest first (twelve grouped
+    queries, whatever the number of compounds or bills)."""
     months = [add_months(period, n) for n in range(-11, 1)]
     rows = []
     for month in months:
@@ -131,7 +131,7 @@ def collection_tables(user: Any, period: datetime.date, drill: Drill) -> dict[st
             "street": None,
             "company": None,
             "compound": [row for row in compounds if row.key in in_street],
-            "month": _trend(user, period, "street", street.pk, street.name),
+            "month": queries.collection(user=user, period=period, by="month", street_id=street.pk),
             "arrears": queries.arrears_by_age(user=user, as_of=today, street_id=street.pk),
         }
     return {

@@ -2,6 +2,7 @@
 ``overview`` command, the API and the home page's card, scoped like everything else. Orders
 from ``workorders.tests.report_orders`` (figures worked out there)."""
 
+import datetime
 import io
 import json
 import re
@@ -17,7 +18,13 @@ from laoyuan.dashboard.queries import overview
 from laoyuan.factories import Cast, as_user
 from laoyuan.workorders.enums import Status
 from laoyuan.workorders.models import Category
-from laoyuan.workorders.tests.report_orders import MARCH, build_report_set
+from laoyuan.workorders.tests.report_orders import (
+    MARCH,
+    SHANGHAI,
+    _order,
+    build_report_set,
+    through,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -223,3 +230,46 @@ def test_home_page_card_in_percent(cast: Cast, orders: Any) -> None:
         "satisfaction_rate": "—",
         "avg_hours_to_verify": "—",
     }
+
+
+def test_the_trend_and_the_gain_in_handling_time(cast: Cast, orders: Any) -> None:
+    """One more order verified in May 2025 after 312 hours: the twelve months to March 2026 run
+    from April 2025, whose first quarter verified it (312.0 h) and whose last verified O1, O2
+    and O5 (104.0 h): (312 − 104) ÷ 312 = 0.6667 faster."""
+    early = datetime.datetime(2025, 5, 5, 9, tzinfo=SHANGHAI)
+    with translation.override("en"):
+        late = through(
+            cast,
+            _order(cast, Category.objects.get(code="repair"), early, "屋顶漏雨"),
+            accepted=early + datetime.timedelta(hours=2),
+            verified=early + datetime.timedelta(hours=312),
+        )
+    assert late.status == Status.VERIFIED
+
+    trend = overview(user=cast.users[Role.DISTRICT], period=MARCH)["trends"]["work_orders"]
+
+    assert [m["period"] for m in trend["months"]] == [
+        "2025-04", "2025-05", "2025-06", "2025-07", "2025-08", "2025-09",
+        "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03",
+    ]  # fmt: skip
+    assert trend["months"][1] == {
+        "period": "2025-05",
+        "created": 1,
+        "resolution_rate": "0.0000",
+        "avg_hours_to_verify": "312.0",
+    }
+    assert trend["months"][-1] == {
+        "period": "2026-03",
+        "created": 5,
+        "resolution_rate": "0.3333",
+        "avg_hours_to_verify": "104.0",
+    }
+    assert trend["handling"] == {
+        "first": {"period": "2025-04_2025-06", "verified": 1, "avg_hours_to_verify": "312.0"},
+        "last": {"period": "2026-01_2026-03", "verified": 3, "avg_hours_to_verify": "104.0"},
+        "gain": "0.6667",
+    }
+    # Side B's street sees none of it.
+    street_b = overview(user=cast.users["outsider"], period=MARCH)["trends"]["work_orders"]
+    assert street_b["handling"]["gain"] is None
+    assert sum(m["created"] for m in street_b["months"]) == 1

@@ -9,8 +9,8 @@ from django.conf import settings
 from django.test import Client
 from django.utils import translation
 
-from laoyuan.open311.geo import EARTH_RADIUS_M
 from laoyuan.open311.services import create_partner
+from laoyuan.places.geo import EARTH_RADIUS_M
 from laoyuan.places.models import Compound
 
 KEY = "test-partner-key-1"

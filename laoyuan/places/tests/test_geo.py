@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from laoyuan.open311.geo import EARTH_RADIUS_M, contains, haversine_m, polygons
+from laoyuan.places.geo import EARTH_RADIUS_M, contains, haversine_m, polygons
 
 SQUARE = [[[0.0, 0.0], [10.0, 0.0], [10.0, 10.0], [0.0, 10.0], [0.0, 0.0]]]
 HOLE = [[4.0, 4.0], [6.0, 4.0], [6.0, 6.0], [4.0, 6.0], [4.0, 4.0]]

@@ -1,5 +1,6 @@
-"""Plane geometry for finding a compound from a point: great-circle distance and
-point-in-polygon on GeoJSON coordinates (``[[[lng, lat], ...], hole, ...]``), no GIS extension."""
+"""Plane geometry on the registry's boundaries (the district map, finding a compound from a
+point): great-circle distance and point-in-polygon on GeoJSON coordinates
+(``[[[lng, lat], ...], hole, ...]``), no GIS extension."""
 
 import math
 from collections.abc import Sequence

@@ -1,0 +1,210 @@
+"""The district view (一屏观全域): each panel's figures are the overview API's for the same scope,
+the map carries every layer and drills down, and nobody sees a street that is not theirs."""
+
+import json
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from laoyuan.accounts.enums import Role
+from laoyuan.accounts.models import User
+from laoyuan.billing.tests.factories import bill, posted_scheme
+from laoyuan.dashboard.tests.billing import FEB, JAN, taken
+from laoyuan.demo.tests.test_seed_demo import seed
+from laoyuan.factories import Cast, as_user
+from laoyuan.places.models import Compound
+from laoyuan.places.queries import CompoundFilters, compound_list
+
+DASHBOARD = "/dashboard/"
+PANELS = [
+    "map",
+    "compounds",
+    "public_companies",
+    "collection",
+    "arrears",
+    "work_orders",
+    "handling",
+    "timebank",
+    "stars",
+    "subsidies",
+    "organisations",
+]
+FIGURE = re.compile(r'data-figure="([^"]+)" data-value="([^"]*)"')
+SQUARE = [[[113.60, 34.70], [113.61, 34.70], [113.61, 34.71], [113.60, 34.71], [113.60, 34.70]]]
+
+
+def shown(html: str) -> dict[str, str]:
+    """Every figure the page carries, by its path in the overview."""
+    found = dict(FIGURE.findall(html))
+    assert len(found) == len(FIGURE.findall(html)), "a figure appears twice"
+    return found
+
+
+def at(data: Any, path: str) -> str:
+    for part in path.split("."):
+        data = data[part]
+    return "null" if data is None else str(data)
+
+
+def api(user: User, **params: Any) -> dict[str, Any]:
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.get("/api/v1/overview/", params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def panels(html: str) -> list[str]:
+    return re.findall(r'data-panel="([a-z_]+)"', html)
+
+
+@pytest.mark.django_db
+def test_every_figure_on_the_dashboard_is_the_apis_for_two_scopes() -> None:
+    seed()
+    district, street = (
+        User.objects.get(username=name) for name in ("demo-district", "demo-street")
+    )
+    own_street = street.assignments.get().street_id
+
+    # 4 totals and 5 modes × 3, 4 of the public companies, 3 of collection and 4 ages × 2 of
+    # arrears, 7 work-order figures and 13 statuses, 3 of handling time, 5 of the time bank,
+    # 6 star levels, 2 of subsidies, 4 organisations.
+    count = 4 + 15 + 4 + 3 + 8 + 7 + 13 + 3 + 5 + 6 + 2 + 4
+    for user, params in ((district, {}), (district, {"street": own_street}), (street, {})):
+        response = as_user(user).get(DASHBOARD, params)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert panels(html)[: len(PANELS)] == PANELS
+        figures = shown(html)
+        expected = api(user, **params)
+        assert {path: at(expected, path) for path in figures} == figures
+        assert len(figures) == count, sorted(figures)
+        # The list behind the compounds panel counts the same compounds.
+        listed = compound_list(user=user, filters=CompoundFilters(street=params.get("street")))
+        assert figures["compounds"] == str(listed.count()) == str(expected["compounds"])
+    # The street office's own dashboard is the district's drilled into that street.
+    assert shown(as_user(street).get(DASHBOARD).content.decode()) == shown(
+        as_user(district).get(DASHBOARD, {"street": own_street}).content.decode()
+    )
+
+
+def test_the_dashboard_charts_the_trends_of_the_api(cast: Cast) -> None:
+    posted_scheme(cast.a.compound, rate="0.50")
+    for period in (JAN, FEB):
+        bill(cast.a.house, period)
+    taken(cast, cast.a.house, "50.00", "DASH-1")
+    user = cast.users[Role.DISTRICT]
+    html = as_user(user).get(DASHBOARD).content.decode()
+    data = json.loads(
+        re.search(r'id="dashboard-data" type="application/json">(.*?)</script>', html, re.S).group(
+            1
+        )
+    )
+    expected = api(user)
+    assert data["collection"] == expected["trends"]["collection"]
+    assert data["collection"][-1] == {
+        "period": "2026-02",
+        "billed": "43.20",
+        "paid": "6.80",
+        "rate": "0.1574",
+    }
+    assert data["work_orders"] == expected["trends"]["work_orders"]["months"]
+    assert data["stars"] == expected["stars"]
+    assert data["modes"] == {mode: row["compounds"] for mode, row in expected["by_mode"].items()}
+
+
+def test_the_map_carries_every_layer_and_drills_down(cast: Cast) -> None:
+    Compound.objects.filter(pk=cast.a.compound.pk).update(boundary=SQUARE)
+    Compound.objects.filter(pk=cast.b.compound.pk).update(boundary=SQUARE)
+    cast.a.grid.boundary = SQUARE
+    cast.a.grid.save(update_fields=["boundary"])
+    posted_scheme(cast.a.compound, rate="0.50")
+    bill(cast.a.house, JAN)
+    taken(cast, cast.a.house, "21.60", "DASH-2")
+
+    district = as_user(cast.users[Role.DISTRICT])
+    found = district.get(reverse("dashboard:map")).json()
+    by_name = {f["properties"]["name"]: f["properties"] for f in found["features"]}
+    assert found["period"] == "2026-01"
+    assert set(by_name) == {f"G{cast.a.grid.pk}", cast.a.compound.code, cast.b.compound.code}
+    assert by_name[cast.a.compound.code] == {
+        "name": cast.a.compound.code,
+        "kind": "compound",
+        "id": cast.a.compound.pk,
+        "label": cast.a.compound.name,
+        "grid": cast.a.grid.pk,
+        "mode": "public",
+        "stars": None,
+        "collection_rate": "0.5000",
+        "open": 0,
+        "overdue": 0,
+        "url": f"/places/compounds/{cast.a.compound.pk}/",
+    }
+    assert by_name[cast.b.compound.code]["collection_rate"] is None
+    # From the district a grid opens its street; from the street, its community.
+    grid = by_name[f"G{cast.a.grid.pk}"]
+    assert grid["url"] == f"{DASHBOARD}?street={cast.a.street.pk}"
+    street_map = district.get(reverse("dashboard:map"), {"street": cast.a.street.pk}).json()
+    names = {f["properties"]["name"]: f["properties"] for f in street_map["features"]}
+    assert set(names) == {f"G{cast.a.grid.pk}", cast.a.compound.code}
+    assert names[f"G{cast.a.grid.pk}"]["url"] == f"{DASHBOARD}?community={cast.a.community.pk}"
+    found = district.get(reverse("dashboard:map"), {"community": cast.a.community.pk}).json()
+    grid = next(f for f in found["features"] if f["properties"]["kind"] == "grid")
+    assert grid["properties"]["url"] == f"/places/compounds/?grid={cast.a.grid.pk}"
+
+
+def test_an_outsider_sees_nothing_of_another_street(cast: Cast) -> None:
+    outsider = as_user(cast.users["outsider"])
+    for params in ({"street": cast.a.street.pk}, {"community": cast.a.community.pk}):
+        assert outsider.get(DASHBOARD, params).status_code == 404
+        assert outsider.get(reverse("dashboard:map"), params).status_code == 404
+        assert outsider.get(reverse("dashboard:screen"), params).status_code == 404
+    client = APIClient()
+    client.force_authenticate(cast.users["outsider"])
+    assert client.get("/api/v1/overview/", {"street": cast.a.street.pk}).status_code == 404
+    html = outsider.get(DASHBOARD).content.decode()
+    assert shown(html)["compounds"] == "2"
+    assert cast.a.compound.name not in html
+    # A community of the reader's own street, named with another street, is not found either.
+    street = as_user(cast.users[Role.STREET])
+    assert (
+        street.get(
+            DASHBOARD, {"street": cast.a.street.pk, "community": cast.b.community.pk}
+        ).status_code
+        == 404
+    )
+
+
+@pytest.mark.parametrize("role", [Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.GRID])
+def test_each_office_lands_on_its_own_scope(cast: Cast, role: str) -> None:
+    client = as_user(cast.users[role])
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    expected = {Role.DISTRICT: "4", Role.STREET: "2", Role.COMMUNITY: "2", Role.GRID: "2"}[role]
+    assert shown(html)["compounds"] == expected
+    assert 'href="/dashboard/"' in html  # the menu's link
+    assert "vendor/echarts.min.js" in html
+    screen = client.get(reverse("dashboard:screen")).content.decode()
+    assert 'data-theme="dark"' in screen and 'data-refresh="300"' in screen
+    assert shown(screen) == shown(html)
+
+
+@pytest.mark.parametrize(
+    "role", [Role.BRANCH, Role.COMPANY, Role.COMMITTEE, Role.RESIDENT, Role.INSPECTOR]
+)
+def test_other_roles_have_no_dashboard(cast: Cast, role: str) -> None:
+    client = as_user(cast.users[role])
+    for url in (DASHBOARD, reverse("dashboard:screen"), reverse("dashboard:map")):
+        assert client.get(url).status_code == 404
+    assert 'href="/dashboard/"' not in client.get("/").content.decode()
+
+
+def test_anonymous_readers_are_sent_to_sign_in(db: None) -> None:
+    for url in (DASHBOARD, reverse("dashboard:screen"), reverse("dashboard:map")):
+        response = Client().get(url)
+        assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
