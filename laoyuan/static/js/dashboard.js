@@ -38,7 +38,7 @@
       series: [{
         type: "pie",
         radius: ["45%", "75%"],
-        data: Object.keys(data.modes).map(function (mode) {
+        data: Object.keys(data.modes).filter(function (mode) { return data.modes[mode] > 0; }).map(function (mode) {
           return { name: labels.modes[mode], value: data.modes[mode], itemStyle: { color: MODE_COLOURS[mode] } };
         }),
       }],
