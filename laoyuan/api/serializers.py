@@ -400,6 +400,22 @@ class TrendsSerializer(serializers.Serializer):
     )
 
 
+TakeoverBeforeSerializer = type(
+    "TakeoverBeforeSerializer",
+    (serializers.Serializer,),
+    {key: serializers.IntegerField() for key in (*ManagementMode.values, "unrecorded")},
+)
+
+
+class TakeoversSerializer(FiguresSerializer):
+    before = TakeoverBeforeSerializer(
+        help_text=_(
+            "How each compound was managed before its latest takeover; unrecorded when the "
+            "takeover opened its history."
+        )
+    )
+
+
 class OverviewSerializer(serializers.Serializer):
     compounds = serializers.IntegerField()
     area_m2 = serializers.FloatField(help_text=_("Sum of the houses' floor areas, m²."))
@@ -407,6 +423,9 @@ class OverviewSerializer(serializers.Serializer):
     residents = serializers.IntegerField()
     by_mode = ByModeSerializer()
     public_companies = PublicCompaniesSerializer()
+    takeovers = TakeoversSerializer(
+        help_text=_("Compounds taken over by a public company (公办物业托底), and from what.")
+    )
     committees = serializers.IntegerField()
     party_branches = serializers.IntegerField(help_text=_("Compound party branches."))
     agency_branches = serializers.IntegerField()

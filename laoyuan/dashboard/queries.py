@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
 from django.http import Http404
 from django.utils import timezone
 
@@ -26,7 +26,14 @@ from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.geo import polygons
-from laoyuan.places.models import Community, Compound, Grid, Street
+from laoyuan.places.models import (
+    Community,
+    Compound,
+    Grid,
+    ManagementPeriod,
+    Street,
+    Takeover,
+)
 from laoyuan.ratings import reports as rating_reports
 from laoyuan.timebank import reports as timebank_reports
 from laoyuan.workorders import reports as workorder_reports
@@ -124,6 +131,8 @@ def overview(
     compounds are left out); ``subsidies`` holds the subsidies posted for the same month —
     ``period``, ``amount`` and ``compounds`` — or None for a user who reads no subsidies.
 
+    ``takeovers`` counts the public takeovers among the compounds (``takeover_figures``).
+
     ``trends`` holds the twelve months ending with the figures' months: ``collection`` (each
     month's ``period``, ``billed``, ``paid`` and ``rate`` as ``billing.queries.collection`` by
     month reckons them; None narrowed to a community or with nothing billed) and
@@ -182,6 +191,7 @@ def overview(
             **public,
             "area_m2": _number(public["area_m2"]),
         },
+        "takeovers": takeover_figures(compounds),
         "committees": scoped(Committee.objects.filter(compound__in=compounds), user).count(),
         "party_branches": scoped(
             PartyOrg.objects.filter(level=PartyLevel.COMPOUND_BRANCH, compound__in=compounds),
@@ -242,6 +252,41 @@ def overview(
                 community_id=community_id,
             ),
         },
+    }
+
+
+def takeover_figures(compounds: QuerySet[Compound]) -> dict[str, Any]:
+    """The public takeovers (公办物业托底) of ``compounds``: how many compounds were taken over,
+    their floor area and households, and ``before``: how each was managed before its latest
+    takeover (``unrecorded`` when the takeover opened its history). One query."""
+    previous = (
+        ManagementPeriod.objects.filter(
+            compound_id=OuterRef("compound_id"), started_on__lt=OuterRef("period__started_on")
+        )
+        .order_by("-started_on", "-id")
+        .values("mode")[:1]
+    )
+    rows = (
+        Takeover.objects.filter(compound__in=compounds)
+        .annotate(before=Subquery(previous))
+        .order_by("compound_id", "-period__started_on", "-id")
+        .values_list("compound_id", "before", "compound__area_m2", "compound__households")
+    )
+    before = {mode: 0 for mode in (*ManagementMode.values, "unrecorded")}
+    seen: set[int] = set()
+    area, households = Decimal(0), 0
+    for compound_id, mode, compound_area, compound_households in rows:
+        if compound_id in seen:
+            continue
+        seen.add(compound_id)
+        before[mode or "unrecorded"] += 1
+        area += compound_area or 0
+        households += compound_households or 0
+    return {
+        "compounds": len(seen),
+        "area_m2": _number(area),
+        "households": households,
+        "before": before,
     }
 
 

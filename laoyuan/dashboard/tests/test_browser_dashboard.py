@@ -37,7 +37,7 @@ def test_switch_the_layer_and_drill_from_the_district_to_a_compound(
     page = browser_page
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("pageerror", lambda e: errors.append(f"{page.url} {e} {e.stack}"))
     page.set_viewport_size({"width": 1400, "height": 1000})
     page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
     page.goto(f"{live_server.url}/accounts/login/?next=/dashboard/")

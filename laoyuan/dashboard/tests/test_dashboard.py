@@ -1,6 +1,7 @@
 """The district view (一屏观全域): each panel's figures are the overview API's for the same scope,
 the map carries every layer and drills down, and nobody sees a street that is not theirs."""
 
+import datetime
 import json
 import re
 from typing import Any
@@ -13,17 +14,20 @@ from rest_framework.test import APIClient
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.models import User
 from laoyuan.billing.tests.factories import bill, posted_scheme
+from laoyuan.dashboard.queries import overview
 from laoyuan.dashboard.tests.billing import FEB, JAN, taken
 from laoyuan.demo.tests.test_seed_demo import seed
 from laoyuan.factories import Cast, as_user
 from laoyuan.places.models import Compound
 from laoyuan.places.queries import CompoundFilters, compound_list
+from laoyuan.places.services import change_management_mode
 
 DASHBOARD = "/dashboard/"
 PANELS = [
     "map",
     "compounds",
     "public_companies",
+    "takeovers",
     "collection",
     "arrears",
     "work_orders",
@@ -70,10 +74,11 @@ def test_every_figure_on_the_dashboard_is_the_apis_for_two_scopes() -> None:
     )
     own_street = street.assignments.get().street_id
 
-    # 4 totals and 5 modes × 3, 4 of the public companies, 3 of collection and 4 ages × 2 of
-    # arrears, 7 work-order figures and 13 statuses, 3 of handling time, 5 of the time bank,
-    # 6 star levels, 2 of subsidies, 4 organisations.
-    count = 4 + 15 + 4 + 3 + 8 + 7 + 13 + 3 + 5 + 6 + 2 + 4
+    # 4 totals and 5 modes × 3, 4 of the public companies, 3 of takeovers and the modes they
+    # were taken over from, 3 of collection and 4 ages × 2 of arrears, 7 work-order figures and
+    # 13 statuses, 3 of handling time, 5 of the time bank, 6 star levels, 2 of subsidies, 4
+    # organisations.
+    fixed = 4 + 15 + 4 + 3 + 3 + 8 + 7 + 13 + 3 + 5 + 6 + 2 + 4
     for user, params in ((district, {}), (district, {"street": own_street}), (street, {})):
         response = as_user(user).get(DASHBOARD, params)
         assert response.status_code == 200
@@ -82,7 +87,8 @@ def test_every_figure_on_the_dashboard_is_the_apis_for_two_scopes() -> None:
         figures = shown(html)
         expected = api(user, **params)
         assert {path: at(expected, path) for path in figures} == figures
-        assert len(figures) == count, sorted(figures)
+        before = [mode for mode, n in expected["takeovers"]["before"].items() if n]
+        assert len(figures) == fixed + len(before), sorted(figures)
         # The list behind the compounds panel counts the same compounds.
         listed = compound_list(user=user, filters=CompoundFilters(street=params.get("street")))
         assert figures["compounds"] == str(listed.count()) == str(expected["compounds"])
@@ -208,3 +214,44 @@ def test_anonymous_readers_are_sent_to_sign_in(db: None) -> None:
     for url in (DASHBOARD, reverse("dashboard:screen"), reverse("dashboard:map")):
         response = Client().get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+def test_takeovers_count_the_compounds_and_what_they_were_before(cast: Cast) -> None:
+    """Both sides' first compounds were unmanaged until their company took them over in 2021;
+    side A's second compound, owner-managed since 2018, is taken over too."""
+    change_management_mode(
+        compound=cast.a.other_compound,
+        mode="owner_self",
+        company=None,
+        effective_on=datetime.date(2018, 1, 1),
+        reason="owners' own management",
+        actor=None,
+    )
+    change_management_mode(
+        compound=cast.a.other_compound,
+        mode="public",
+        company=cast.a.company,
+        effective_on=datetime.date(2024, 6, 1),
+        reason="public takeover",
+        takeover={"trial_months": 3, "entrustment_signed_on": datetime.date(2024, 5, 20)},
+        actor=None,
+    )
+    compounds = [cast.a.compound, cast.a.other_compound, cast.b.compound]
+    for compound in compounds:
+        compound.refresh_from_db()
+    before = {mode: 0 for mode in ("professional", "owner_self", "owner_unit", "public")}
+    assert overview(user=cast.users[Role.DISTRICT])["takeovers"] == {
+        "compounds": 3,
+        "area_m2": float(sum(c.area_m2 for c in compounds)),
+        "households": sum(c.households for c in compounds),
+        "before": {**before, "owner_self": 1, "unmanaged": 2, "unrecorded": 0},
+    }
+    street = overview(user=cast.users[Role.STREET])["takeovers"]
+    assert (street["compounds"], street["before"]["owner_self"], street["before"]["unmanaged"]) == (
+        2,
+        1,
+        1,
+    )
+    html = as_user(cast.users[Role.STREET]).get(DASHBOARD).content.decode()
+    assert shown(html)["takeovers.before.owner_self"] == "1"
+    assert "takeovers.before.professional" not in shown(html)  # none: no row

@@ -1,6 +1,8 @@
 // The dashboard's charts and map (Apache ECharts). Every figure drawn comes from the page: the
 // panels' JSON (#dashboard-data) and the map's GeoJSON (data-map-url), both read from the same
 // query layer as the overview API. The wall screen reloads itself every data-refresh seconds.
+// ECharts is pinned at 6.0.0 in package.json: 6.1.0 throws from a map whose size is 0×0, as while
+// a page unloads (apache/echarts#21706, fixed after that release).
 (function () {
   "use strict";
   const root = document.querySelector("[data-dashboard]");
@@ -155,12 +157,15 @@
     const compounds = geo.features.filter(function (f) { return f.properties.kind === "compound"; });
     const byName = {};
     geo.features.forEach(function (f) { byName[f.properties.name] = f.properties; });
-    const instance = chart(mapElement, {});
+    const instance = echarts.init(mapElement, theme, { renderer: "canvas" });
+    charts.push(instance);
     mapElement.dataset.features = String(geo.features.length);
 
     function show(layer) {
       const title = labels[layer] || "";
+      // The whole option each time (notMerge): the visual map changes kind between layers.
       instance.setOption({
+        backgroundColor: background,
         tooltip: {
           trigger: "item",
           formatter: function (params) {
@@ -197,7 +202,7 @@
             return { name: f.properties.name, value: layerValue(f.properties, layer) };
           }),
         }],
-      }, { replaceMerge: ["visualMap", "series"] });
+      }, { notMerge: true });
       mapElement.dataset.layerShown = layer;
       buttons.forEach(function (button) {
         button.setAttribute("aria-pressed", button.dataset.layer === layer ? "true" : "false");
