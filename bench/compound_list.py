@@ -13,9 +13,7 @@ client (server time only: no network, no browser) and prints the median, p95 and
 
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -27,9 +25,8 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
+from pages import time_pages  # noqa: E402
 
-from laoyuan.accounts.models import User  # noqa: E402
 from laoyuan.places.models import Compound  # noqa: E402
 
 URLS = [
@@ -40,17 +37,6 @@ URLS = [
     ("API list", "/api/v1/compounds/"),
     ("API list, filtered", "/api/v1/compounds/?mode=public&ordering=-households"),
 ]
-
-
-class QueryCounter:
-    """Counts statements (Django clears ``connection.queries`` when a request starts)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def main() -> None:
@@ -67,26 +53,7 @@ def main() -> None:
         f"database: {connection.vendor}; compounds: {Compound.objects.count()}; "
         f"repeat: {args.repeat}"
     )
-    for username in args.users.split(","):
-        client = Client()
-        client.force_login(User.objects.get(username=username))
-        for label, url in urls:
-            response = client.get(url)  # warm-up (connection, caches, templates)
-            assert response.status_code == 200, (url, response.status_code)
-            timings = []
-            queries = QueryCounter()
-            with connection.execute_wrapper(queries):
-                client.get(url)
-            for _ in range(args.repeat):
-                start = time.perf_counter()
-                client.get(url)
-                timings.append((time.perf_counter() - start) * 1000)
-            timings.sort()
-            p95 = timings[max(0, int(len(timings) * 0.95) - 1)]
-            print(
-                f"{username:15} {label:38} median {statistics.median(timings):7.1f} ms  "
-                f"p95 {p95:7.1f} ms  queries {queries.count}"
-            )
+    time_pages(args.users.split(","), urls, args.repeat)
 
 
 if __name__ == "__main__":

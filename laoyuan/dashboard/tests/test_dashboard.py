@@ -7,7 +7,9 @@ import re
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -255,3 +257,27 @@ def test_takeovers_count_the_compounds_and_what_they_were_before(cast: Cast) -> 
     html = as_user(cast.users[Role.STREET]).get(DASHBOARD).content.decode()
     assert shown(html)["takeovers.before.owner_self"] == "1"
     assert "takeovers.before.professional" not in shown(html)  # none: no row
+
+
+def test_the_dashboard_reads_a_constant_number_of_queries(cast: Cast) -> None:
+    """The same number of queries with one compound billed as with three, each with an outline:
+    figures come from aggregates, never a query per row."""
+
+    def count(client: Client, url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    def outline_and_bill(compound: Compound, house: Any) -> None:
+        Compound.objects.filter(pk=compound.pk).update(boundary=SQUARE)
+        posted_scheme(compound, rate="0.50")
+        bill(house, JAN)
+
+    outline_and_bill(cast.a.compound, cast.a.house)
+    taken(cast, cast.a.house, "10.00", "Q-1")
+    district = as_user(cast.users[Role.DISTRICT])
+    urls = [DASHBOARD, f"{DASHBOARD}?street={cast.a.street.pk}", reverse("dashboard:map")]
+    before = [count(district, url) for url in urls]
+    outline_and_bill(cast.b.compound, cast.b.house)
+    Compound.objects.filter(pk=cast.a.other_compound.pk).update(boundary=SQUARE)
+    assert [count(district, url) for url in urls] == before
