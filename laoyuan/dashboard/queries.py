@@ -331,6 +331,60 @@ def _geometry(boundary: Any) -> dict[str, Any] | None:
     return {"type": "MultiPolygon", "coordinates": found}
 
 
+def _compound_layers(
+    user: Any, compounds: QuerySet[Compound], month: datetime.date | None, street_id: int | None
+) -> list[tuple[Any, dict[str, Any]]]:
+    """Each compound's boundary and its properties on the map (see ``map_features``). Three
+    queries."""
+    rates = (
+        {}
+        if month is None
+        else {
+            row.key: row.rate
+            for row in collection(user=user, period=month, by="compound", street_id=street_id)
+        }
+    )
+    orders = workorder_reports.open_by_compound(user, compounds.values("id"))
+    rows = (
+        compounds.annotate(stars=rating_reports.latest_final_stars())
+        .order_by("code")
+        .values("id", "code", "name", "management_mode", "grid_id", "boundary", "stars")
+    )
+    found = []
+    for row in rows:
+        rate = rates.get(row["id"])
+        counts = None if orders is None else orders.get(row["id"], (0, 0))
+        found.append(
+            (
+                row["boundary"],
+                {
+                    "name": row["code"],
+                    "kind": "compound",
+                    "id": row["id"],
+                    "label": row["name"],
+                    "grid": row["grid_id"],
+                    "mode": row["management_mode"],
+                    "stars": row["stars"],
+                    "collection_rate": None if rate is None else f"{rate:.4f}",
+                    "open": None if counts is None else counts[0],
+                    "overdue": None if counts is None else counts[1],
+                },
+            )
+        )
+    return found
+
+
+def compound_figures(*, user: Any, compound: Compound) -> dict[str, Any]:
+    """The compound's own panel on its page: what the map shows of it (its mode, stars,
+    collection rate in the latest month billed in the user's scope, open and overdue orders),
+    with that month as ``period``."""
+    month = latest_billed_period(user)
+    compounds = scoped(Compound.objects.filter(pk=compound.pk), user)
+    found = _compound_layers(user, compounds, month, compound.street_id)
+    props = found[0][1] if found else {}
+    return {"period": None if month is None else f"{month:%Y-%m}", **props}
+
+
 def map_features(
     *,
     user: Any,
@@ -346,15 +400,6 @@ def map_features(
     ``overdue`` (orders now; None for a user who reads no work-order rates). Four queries."""
     compounds = scope_compounds(user, street_id=street_id, community_id=community_id)
     month = period.replace(day=1) if period is not None else latest_billed_period(user)
-    rates = (
-        {}
-        if month is None
-        else {
-            row.key: row.rate
-            for row in collection(user=user, period=month, by="compound", street_id=street_id)
-        }
-    )
-    orders = workorder_reports.open_by_compound(user, compounds.values("id"))
     features = []
     grids = Grid.objects.filter(id__in=compounds.values("grid_id")).order_by("code")
     for grid in grids.values("id", "name", "street_id", "community_id", "boundary"):
@@ -374,35 +419,10 @@ def map_features(
                     "geometry": geometry,
                 }
             )
-    rows = (
-        compounds.annotate(stars=rating_reports.latest_final_stars())
-        .order_by("code")
-        .values("id", "code", "name", "management_mode", "grid_id", "boundary", "stars")
-    )
-    for row in rows:
-        geometry = _geometry(row["boundary"])
-        if geometry is None:
-            continue
-        rate = rates.get(row["id"])
-        counts = None if orders is None else orders.get(row["id"], (0, 0))
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    "name": row["code"],
-                    "kind": "compound",
-                    "id": row["id"],
-                    "label": row["name"],
-                    "grid": row["grid_id"],
-                    "mode": row["management_mode"],
-                    "stars": row["stars"],
-                    "collection_rate": None if rate is None else f"{rate:.4f}",
-                    "open": None if counts is None else counts[0],
-                    "overdue": None if counts is None else counts[1],
-                },
-                "geometry": geometry,
-            }
-        )
+    for boundary, props in _compound_layers(user, compounds, month, street_id):
+        geometry = _geometry(boundary)
+        if geometry is not None:
+            features.append({"type": "Feature", "properties": props, "geometry": geometry})
     return {
         "type": "FeatureCollection",
         "period": None if month is None else f"{month:%Y-%m}",

@@ -32,7 +32,7 @@ from laoyuan.accounts.scoping import (
     scoped,
 )
 from laoyuan.core.forms import apply_service_errors
-from laoyuan.dashboard.queries import overview
+from laoyuan.dashboard.queries import DASHBOARD_ROLES, compound_figures, overview
 from laoyuan.orgs.enums import CompanyKind, PartyLevel
 from laoyuan.orgs.models import Cadre, Committee, PartyOrg, Post
 from laoyuan.people.models import Residency
@@ -233,6 +233,8 @@ def compound_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 .order_by("since", "id")
             ),
             "buildings": list(buildings),
+            "panel": compound_figures(user=user, compound=compound),
+            "dashboard": not scope_for(user, DASHBOARD_ROLES).is_empty,
             "houses_page": Paginator(
                 houses.annotate(resident_count=Count("residencies")), PAGE_SIZE
             ).get_page(request.GET.get("houses_page")),

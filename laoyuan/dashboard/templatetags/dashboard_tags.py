@@ -12,6 +12,7 @@ from django.utils.html import format_html
 
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.dashboard.queries import DASHBOARD_ROLES
+from laoyuan.places.enums import ManagementMode
 from laoyuan.timebank.models import minutes_label
 
 register = template.Library()
@@ -30,6 +31,8 @@ def _shown(value: Any, kind: str) -> str:
         return str(intcomma(floatformat(value, 0)))
     if kind == "minutes":
         return minutes_label(value)
+    if kind == "mode":
+        return str(ManagementMode(value).label)
     if kind == "int":
         return str(intcomma(value))
     return str(value)

@@ -281,3 +281,32 @@ def test_the_dashboard_reads_a_constant_number_of_queries(cast: Cast) -> None:
     outline_and_bill(cast.b.compound, cast.b.house)
     Compound.objects.filter(pk=cast.a.other_compound.pk).update(boundary=SQUARE)
     assert [count(district, url) for url in urls] == before
+
+
+def test_a_compound_page_has_its_own_panel_as_the_map_shows_it(cast: Cast) -> None:
+    Compound.objects.filter(pk=cast.a.compound.pk).update(boundary=SQUARE)
+    posted_scheme(cast.a.compound, rate="0.50")
+    bill(cast.a.house, JAN)
+    bill(cast.a.neighbour_house, JAN)
+    taken(cast, cast.a.house, "43.20", "PANEL-1")
+    url = f"/places/compounds/{cast.a.compound.pk}/"
+    mapped = next(
+        f["properties"]
+        for f in as_user(cast.users[Role.DISTRICT]).get(reverse("dashboard:map")).json()["features"]
+        if f["properties"]["name"] == cast.a.compound.code
+    )
+    for role in (Role.DISTRICT, Role.STREET, Role.COMPANY):
+        html = as_user(cast.users[role]).get(url).content.decode()
+        assert 'data-panel="compound"' in html, role
+        assert shown(html) == {
+            "mode": "public",
+            "stars": "null",
+            "collection_rate": "0.5902",  # 43.20 of 73.20
+            "open": "0",
+            "overdue": "0",
+        }, role
+        assert mapped["collection_rate"] == "0.5902"
+        assert ("district view" in html) == (role != Role.COMPANY), role
+    # A resident sees the compound's public facts only, without the panel.
+    html = as_user(cast.users[Role.RESIDENT]).get(url).content.decode()
+    assert 'data-panel="compound"' not in html
