@@ -2,6 +2,7 @@
 offices' dashboard: one screen of the district, a street or a community, its wall-screen mode
 and its map."""
 
+import calendar
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -166,6 +167,7 @@ def _links(street: Street | None, community: Community | None, figures: dict[str
         "compounds": reverse("places:compound_list") + place,
         "collection": reverse("billing:collection_page") + collection,
         "work_orders": f"{reverse('workorders:reports')}?period={period}",
+        "handling": _handling_link(figures),
         "timebank": reverse("timebank:reports"),
         "stars": reverse("ratings:rankings") + (f"?street={street.pk}" if street else ""),
         "subsidies": reverse("ratings:subsidies"),
@@ -180,6 +182,20 @@ def _street_links(figures: dict[str, Any], user: Any, url: Callable[[int], str])
     for row in figures["by_street"]:
         street_id = street_ids.get(row["code"])
         row["url"] = url(street_id) if street_id else ""
+
+
+def _handling_link(figures: dict[str, Any]) -> str:
+    """The work-order rates by month over the twelve months the handling panel compares."""
+    orders = figures["trends"]["work_orders"]
+    if orders is None:
+        return reverse("workorders:reports")
+    months = orders["months"]
+    year, month = (int(part) for part in months[-1]["period"].split("-"))
+    last_day = calendar.monthrange(year, month)[1]
+    return (
+        f"{reverse('workorders:reports')}?by=month&start={months[0]['period']}-01"
+        f"&end={months[-1]['period']}-{last_day:02d}"
+    )
 
 
 def _chart_data(figures: dict[str, Any]) -> dict[str, Any]:

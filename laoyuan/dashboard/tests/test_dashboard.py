@@ -122,6 +122,11 @@ def test_the_dashboard_charts_the_trends_of_the_api(cast: Cast) -> None:
     }
     assert data["work_orders"] == expected["trends"]["work_orders"]["months"]
     assert data["stars"] == expected["stars"]
+    last = expected["trends"]["work_orders"]["months"][-1]["period"]
+    first = expected["trends"]["work_orders"]["months"][0]["period"]
+    assert re.search(
+        rf'href="/workorders/reports/\?by=month&amp;start={first}-01&amp;end={last}-\d\d"', html
+    )
     assert data["modes"] == {mode: row["compounds"] for mode, row in expected["by_mode"].items()}
 
 
