@@ -3,6 +3,7 @@ them from ``overview`` so the same scope shows the same numbers everywhere."""
 
 import datetime
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from laoyuan.accounts.enums import Role
-from laoyuan.accounts.scoping import get_scoped_or_404, scoped
+from laoyuan.accounts.scoping import scoped
 from laoyuan.billing.models import ZERO
 from laoyuan.billing.queries import (
     ARREARS_BUCKETS,
@@ -191,7 +192,7 @@ def overview(
             **public,
             "area_m2": _number(public["area_m2"]),
         },
-        "takeovers": takeover_figures(compounds),
+        "takeovers": takeover_figures(user, compounds),
         "committees": scoped(Committee.objects.filter(compound__in=compounds), user).count(),
         "party_branches": scoped(
             PartyOrg.objects.filter(level=PartyLevel.COMPOUND_BRANCH, compound__in=compounds),
@@ -255,7 +256,7 @@ def overview(
     }
 
 
-def takeover_figures(compounds: QuerySet[Compound]) -> dict[str, Any]:
+def takeover_figures(user: Any, compounds: QuerySet[Compound]) -> dict[str, Any]:
     """The public takeovers (公办物业托底) of ``compounds``: how many compounds were taken over,
     their floor area and households, and ``before``: how each was managed before its latest
     takeover (``unrecorded`` when the takeover opened its history). One query."""
@@ -267,7 +268,7 @@ def takeover_figures(compounds: QuerySet[Compound]) -> dict[str, Any]:
         .values("mode")[:1]
     )
     rows = (
-        Takeover.objects.filter(compound__in=compounds)
+        scoped(Takeover.objects.filter(compound__in=compounds), user)
         .annotate(before=Subquery(previous))
         .order_by("compound_id", "-period__started_on", "-id")
         .values_list("compound_id", "before", "compound__area_m2", "compound__households")
@@ -291,24 +292,28 @@ def takeover_figures(compounds: QuerySet[Compound]) -> dict[str, Any]:
 
 
 def places_or_404(
-    user: Any, *, street_id: int | None = None, community_id: int | None = None
+    user: Any,
+    *,
+    street_id: int | None = None,
+    community_id: int | None = None,
+    roles: Iterable[str] | None = None,
 ) -> tuple[Street | None, Community | None]:
     """The street and community a page or the API is narrowed to, each in the user's scope
-    (404 otherwise); a community names its street too."""
-    community = (
-        None
-        if community_id is None
-        else get_scoped_or_404(Community.objects.select_related("street"), user, pk=community_id)
-    )
-    if community is not None and street_id is not None and community.street_id != street_id:
-        raise Http404
-    street = (
-        community.street
-        if community is not None
-        else None
-        if street_id is None
-        else get_scoped_or_404(Street.objects.all(), user, pk=street_id)
-    )
+    (of ``roles`` only, when given; 404 otherwise); a community names its street too."""
+    community = None
+    if community_id is not None:
+        community = (
+            scoped(Community.objects.select_related("street"), user, roles)
+            .filter(pk=community_id)
+            .first()
+        )
+        if community is None or (street_id is not None and community.street_id != street_id):
+            raise Http404
+    street = community.street if community is not None else None
+    if street is None and street_id is not None:
+        street = scoped(Street.objects.all(), user, roles).filter(pk=street_id).first()
+        if street is None:
+            raise Http404
     return street, community
 
 

@@ -127,10 +127,12 @@ def _drill(request: HttpRequest) -> tuple[Street | None, Community | None]:
     404 for a reader without a dashboard role or a place outside their scope."""
     if scope_for(request.user, DASHBOARD_ROLES).is_empty:
         raise Http404
+    # Drilling goes only where a dashboard role reaches (an inspector's street is not one).
     return places_or_404(
         request.user,
         street_id=parse_id(request.GET.get("street")),
         community_id=parse_id(request.GET.get("community")),
+        roles=DASHBOARD_ROLES,
     )
 
 

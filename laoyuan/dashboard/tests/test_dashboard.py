@@ -315,3 +315,15 @@ def test_a_compound_page_has_its_own_panel_as_the_map_shows_it(cast: Cast) -> No
     # A resident sees the compound's public facts only, without the panel.
     html = as_user(cast.users[Role.RESIDENT]).get(url).content.decode()
     assert 'data-panel="compound"' not in html
+
+
+def test_a_role_without_a_dashboard_does_not_open_its_streets(cast: Cast) -> None:
+    """A grid worker of street B who is also an inspector in street A drills into B only."""
+    from laoyuan.factories import grant
+
+    user = cast.users["outsider"]
+    grant(user, Role.INSPECTOR, cast.a.street)
+    client = as_user(user)
+    assert client.get(DASHBOARD, {"street": cast.a.street.pk}).status_code == 404
+    assert client.get(reverse("dashboard:map"), {"street": cast.a.street.pk}).status_code == 404
+    assert client.get(DASHBOARD, {"street": cast.b.street.pk}).status_code == 200

@@ -16,8 +16,13 @@
   const background = theme ? "transparent" : null;
   const charts = [];
 
+  // Tooltips are drawn on the canvas (richText), never as HTML: no inline style for the content
+  // security policy to refuse, and no place name read as markup.
   function chart(element, option) {
     const instance = echarts.init(element, theme, { renderer: "canvas" });
+    if (option.tooltip) {
+      option.tooltip.renderMode = "richText";
+    }
     instance.setOption(Object.assign({ backgroundColor: background }, option));
     charts.push(instance);
     return instance;
@@ -168,6 +173,7 @@
         backgroundColor: background,
         tooltip: {
           trigger: "item",
+          renderMode: "richText",
           formatter: function (params) {
             const props = byName[params.name];
             if (!props) {
@@ -187,7 +193,7 @@
             } else {
               shown = layer === "collection" ? value.toFixed(2) + "%" : String(value);
             }
-            return props.label + "<br>" + title + ": " + shown;
+            return props.label + "\n" + title + ": " + shown;
           },
         },
         visualMap: visualMap(layer, compounds),
