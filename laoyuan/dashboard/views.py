@@ -234,7 +234,6 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     figures = overview(user=user, street_id=street_id, community_id=community_id)
     _street_links(figures, user, lambda pk: f"{reverse('dashboard:dashboard')}?street={pk}")
     layer = request.GET.get("layer", "")
-    scope = scope_for(user, DASHBOARD_ROLES)
     return {
         "figures": figures,
         "percents": _percents(figures["work_orders"]),
@@ -247,7 +246,6 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "street": street,
         "community": community,
         "scope_name": _scope_name(user, street, community),
-        "top": street is not None and (scope.everything or bool(scope.district)),
         "query": _query(street, community),
         "links": _links(street, community, figures),
         "chart_data": _chart_data(figures),
