@@ -238,6 +238,43 @@ def test_district_drills_down_to_a_street_and_a_compound(billed: Cast) -> None:
     assert arrears(html)["1-3"] == ("1", "23.20")
 
 
+def test_drilling_into_a_community(billed: Cast) -> None:
+    """The district and the community office see the same figures of community A; only the
+    district's breadcrumb links the street, which the community office cannot open."""
+    community = billed.a.community
+    street_link = f"{URL}?period={PERIOD}&amp;street={billed.a.street.pk}"
+    for who in (Role.DISTRICT, Role.COMMUNITY):
+        html = page(billed, who, period=PERIOD, community=community.pk)
+        assert f"Fee collection: {community.name}" in html, who
+        assert figures(html) == {"billed": "73.20", "paid": "30.00", "rate": "40.98%"}, who
+        assert table(html, "compound") == [("甲一号院", "73.20", "30.00", "40.98%")], who
+        assert table(html, "month")[11] == (PERIOD, "73.20", "30.00", "40.98%"), who
+        assert arrears(html)["1-3"] == ("1", "43.20"), who
+        assert (f'<a href="{street_link}">甲街道</a>' in html) == (who == Role.DISTRICT), who
+    response = as_user(billed.users[Role.COMMUNITY]).get(
+        EXPORT, {"period": PERIOD, "community": community.pk, "table": "compound"}
+    )
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="collection-{PERIOD}-community{community.pk}-compound.xlsx"'
+    )
+    [rows] = sheet_rows(response.content).values()
+    assert [(r[0], Decimal(str(r[1])), Decimal(str(r[2]))) for r in rows[1:]] == [
+        ("甲一号院", Decimal("73.2"), Decimal("30")),
+        (community.name, Decimal("73.2"), Decimal("30")),
+    ]
+    # Another street's community is 404, and a community office cannot widen to its street.
+    assert (
+        as_user(billed.users[Role.STREET])
+        .get(URL, {"community": billed.b.community.pk})
+        .status_code
+        == 404
+    )
+    assert (
+        as_user(billed.users[Role.COMMUNITY]).get(URL, {"street": billed.a.street.pk}).status_code
+        == 404
+    )
+
+
 def test_drilling_into_another_scope_is_404(billed: Cast) -> None:
     street = as_user(billed.users[Role.STREET])
     assert street.get(URL, {"street": billed.b.street.pk}).status_code == 404

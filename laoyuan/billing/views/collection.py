@@ -3,9 +3,10 @@ community (its compounds, figures only), a compound's party branch and committee
 and a company (the bills it issued).
 
 Every figure comes from ``billing.queries``, which scopes it to the reader: a street of another
-district sees nothing of ours. Drilling down (district → street → compound) narrows the tables to
-one street or compound; a street or compound outside the reader's scope answers 404, as do the
-roles that read no collection figures (residents, inspectors, grid workers).
+district sees nothing of ours. Drilling down (district → street → compound, or ``?community=``)
+narrows the tables to one street, community or compound; a place outside the reader's scope
+answers 404, as do the roles that read no collection figures (residents, inspectors, grid
+workers).
 """
 
 import datetime
@@ -27,7 +28,7 @@ from laoyuan.billing.calc import add_months, parse_period
 from laoyuan.billing.models import ZERO
 from laoyuan.billing.queries import ARREARS_BUCKET_LABELS, COLLECTION_ROLES, CollectionRow
 from laoyuan.core.params import parse_id
-from laoyuan.places.models import Compound, Street
+from laoyuan.places.models import Community, Compound, Street
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TABLES = ("street", "company", "compound", "month", "arrears")
@@ -35,14 +36,18 @@ TABLES = ("street", "company", "compound", "month", "arrears")
 
 @dataclass(frozen=True)
 class Drill:
-    """Where the reader has drilled to: everything they see, one street, or one compound."""
+    """Where the reader has drilled to: everything they see, one street, one community (with
+    its street) or one compound (with its street)."""
 
     street: Street | None = None
     compound: Compound | None = None
+    community: Community | None = None
 
     def params(self) -> dict[str, int]:
         if self.compound is not None:
             return {"compound": self.compound.pk}
+        if self.community is not None:
+            return {"community": self.community.pk}
         if self.street is not None:
             return {"street": self.street.pk}
         return {}
@@ -59,14 +64,22 @@ def _reader_or_404(request: HttpRequest) -> Any:
 
 
 def _drill(request: HttpRequest, user: Any) -> Drill:
-    """The street or compound asked for, if the reader's collection roles see it; else 404."""
+    """The street, community or compound asked for, if the reader's collection roles see it;
+    else 404."""
     compound_id, street_id = _id(request.GET.get("compound")), _id(request.GET.get("street"))
+    community_id = _id(request.GET.get("community"))
     if compound_id is not None:
         compounds = scoped(Compound.objects.select_related("street"), user, COLLECTION_ROLES)
         compound = compounds.filter(pk=compound_id).first()
         if compound is None:
             raise Http404
         return Drill(street=compound.street, compound=compound)
+    if community_id is not None:
+        communities = scoped(Community.objects.select_related("street"), user, COLLECTION_ROLES)
+        community = communities.filter(pk=community_id).first()
+        if community is None:
+            raise Http404
+        return Drill(street=community.street, community=community)
     if street_id is not None:
         street = scoped(Street.objects.all(), user, COLLECTION_ROLES).filter(pk=street_id).first()
         if street is None:
@@ -88,6 +101,13 @@ def _pick(rows: list[CollectionRow], key: Any, label: str) -> CollectionRow:
         if row.key == key:
             return row
     return CollectionRow(key=key, label=label, billed=ZERO, paid=ZERO, rate=None)
+
+
+def _total(period: datetime.date, name: str, rows: list[CollectionRow]) -> CollectionRow:
+    """One row of the sum of ``rows`` (a street's or community's compounds)."""
+    billed = sum((row.billed for row in rows), ZERO)
+    paid = sum((row.paid for row in rows), ZERO)
+    return CollectionRow(period, name, billed, paid, queries.collection_rate(billed, paid))
 
 
 def _trend(user: Any, period: datetime.date, by: str, key: int, name: str) -> list[CollectionRow]:
@@ -118,21 +138,28 @@ def collection_tables(user: Any, period: datetime.date, drill: Drill) -> dict[st
             "arrears": queries.arrears_by_age(user=user, as_of=today, compound_id=compound.pk),
         }
     if drill.street is not None:
-        street = drill.street
-        in_street = set(
-            scoped(Compound.objects.filter(street=street), user, COLLECTION_ROLES).values_list(
-                "pk", flat=True
-            )
-        )
-        compounds = queries.collection(user=user, period=period, by="compound")
-        by_street = queries.collection(user=user, period=period, by="street")
+        street, community = drill.street, drill.community
+        place = Compound.objects.filter(street=street)
+        if community is not None:
+            place = place.filter(community=community)
+        inside = set(scoped(place, user, COLLECTION_ROLES).values_list("pk", flat=True))
+        narrowed: dict[str, int | None] = {
+            "street_id": street.pk,
+            "community_id": None if community is None else community.pk,
+        }
+        compounds = [
+            row
+            for row in queries.collection(user=user, period=period, by="compound")
+            if row.key in inside
+        ]
+        name = street.name if community is None else community.name
         return {
-            "total": _pick(by_street, street.pk, street.name),
+            "total": _total(period, name, compounds),
             "street": None,
             "company": None,
-            "compound": [row for row in compounds if row.key in in_street],
-            "month": queries.collection(user=user, period=period, by="month", street_id=street.pk),
-            "arrears": queries.arrears_by_age(user=user, as_of=today, street_id=street.pk),
+            "compound": compounds,
+            "month": queries.collection(user=user, period=period, by="month", **narrowed),
+            "arrears": queries.arrears_by_age(user=user, as_of=today, **narrowed),
         }
     return {
         "total": queries.collection_total(user=user, period=period),
@@ -199,6 +226,11 @@ def collection_page(request: HttpRequest) -> HttpResponse:
                     "amount": sum((f["amount"] for f in tables["arrears"].values()), ZERO),
                 },
                 "drill_params": drill.params(),
+                # The street's own page, when the reader's collection roles reach the street.
+                "street_open": drill.street is not None
+                and scoped(
+                    Street.objects.filter(pk=drill.street.pk), user, COLLECTION_ROLES
+                ).exists(),
                 "export_query": urlencode({**base, **drill.params()}),
                 "today": timezone.localdate(),
             }
