@@ -441,6 +441,33 @@ def test_export_of_a_month_is_named_by_it(cast, orders):
     assert rows[1][1:4] == [4, 2, 0.5]
 
 
+@pytest.mark.parametrize("place", ["street", "community"])
+def test_narrowed_to_a_street_or_community(cast, orders, place):
+    """The district narrowed to side A's street or community sees side A's figures only, on the
+    page, in its month links and in the export; a place outside the reader's scope is 404."""
+    client = as_user(cast.users[Role.DISTRICT])
+    pk = getattr(cast.a, place).pk
+    params = {"period": "2026-03", "by": "compound", place: pk}
+    html = client.get(URL, params).content.decode()
+    rows = page_rows(html)
+    assert rows == {cast.a.compound.name: SIDE_A_SHOWN, "total": SIDE_A_SHOWN}
+    assert f"period=2026-02&amp;by=compound&amp;{place}={pk}" in html
+    assert f'<input type="hidden" name="{place}" value="{pk}">' in html
+    response = client.get(EXPORT, params)
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="workorder-rates-2026-03-{place}{pk}-by-compound.xlsx"'
+    )
+    assert [row[0] for row in export_rows(response.content)[1:]] == [
+        cast.a.compound.name,
+        "Total",
+    ]
+    street = as_user(cast.users[Role.STREET])
+    assert street.get(URL, {place: getattr(cast.b, place).pk}).status_code == 404
+    assert street.get(EXPORT, {place: getattr(cast.b, place).pk}).status_code == 404
+    # A grid worker of street A holds no report role there: 404 even inside their grid.
+    assert as_user(cast.users[Role.GRID]).get(URL, {place: pk}).status_code == 404
+
+
 def test_bad_period_shows_this_month_with_a_message(cast, orders):
     client = as_user(cast.users[Role.STREET])
     response = client.get(URL, {"start": "2026-03-31", "end": "2026-03-01"})

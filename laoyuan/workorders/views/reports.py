@@ -4,8 +4,9 @@ compound's party branch and committee (their compound) and a company (the compou
 and the orders dispatched to it). Everyone else gets 404, as for billing's collection page.
 
 ``?period=YYYY-MM`` picks a month (default: this month); ``?start=YYYY-MM-DD&end=YYYY-MM-DD``
-a range of days instead; ``?by=compound|company|branch|street|month`` the grouping. The Excel
-export takes the same parameters and holds exactly the page's figures.
+a range of days instead; ``?by=compound|company|branch|street|month`` the grouping;
+``?street=<id>`` or ``?community=<id>`` narrows the orders to one place of the reader's scope
+(404 outside it). The Excel export takes the same parameters and holds exactly the page's figures.
 """
 
 import datetime
@@ -22,7 +23,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from laoyuan.accounts.scoping import scope_for
-from laoyuan.dashboard.queries import parse_month
+from laoyuan.core.params import parse_id
+from laoyuan.dashboard.queries import parse_month, places_or_404
+from laoyuan.places.models import Community, Street
 from laoyuan.workorders import exports
 from laoyuan.workorders.reports import REPORT_BY, REPORT_ROLES, Period, month_period, rates
 
@@ -74,6 +77,35 @@ def _period(request: HttpRequest) -> tuple[Period, str]:
         return this_month, _("Give the month as YYYY-MM.")
 
 
+def _place(
+    request: HttpRequest, user: Any
+) -> tuple[Street | None, Community | None, dict[str, int]]:
+    """The street or community asked for (``?street=``, ``?community=``) among the places the
+    reader's report roles see (404 otherwise), and its query parameters."""
+    street, community = places_or_404(
+        user,
+        street_id=parse_id(request.GET.get("street")),
+        community_id=parse_id(request.GET.get("community")),
+        roles=REPORT_ROLES,
+    )
+    if community is not None:
+        return street, community, {"community": community.pk}
+    if street is not None:
+        return street, None, {"street": street.pk}
+    return None, None, {}
+
+
+def _narrowed_rates(user: Any, period: Period, by: str, place: dict[str, int]) -> Any:
+    return rates(
+        user,
+        period.start,
+        period.end,
+        by=by,
+        street_id=None if "community" in place else place.get("street"),
+        community_id=place.get("community"),
+    )
+
+
 def _by(request: HttpRequest) -> str:
     by = request.GET.get("by", "compound")
     return by if by in REPORT_BY else "compound"
@@ -93,9 +125,10 @@ def _add_month(month: datetime.date, n: int) -> datetime.date:
 def reports_page(request: HttpRequest) -> HttpResponse:
     """The three rates and the average hours per group, with the total of the reader's scope."""
     user = _reader_or_404(request)
+    street, community, place = _place(request, user)
     period, error = _period(request)
     by = _by(request)
-    report = rates(user, period.start, period.end, by=by)
+    report = _narrowed_rates(user, period, by, place)
     is_month = period == month_period(period.start)
     query = (
         {"period": f"{period.start:%Y-%m}"}
@@ -114,7 +147,11 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "total": {"row": report.total, "percent": _percents(report.total)},
         "previous": _add_month(period.start, -1) if is_month else None,
         "next": _add_month(period.start, 1) if is_month else None,
-        "export_query": urlencode({**query, "by": by}),
+        "export_query": urlencode([*query.items(), ("by", by), *place.items()]),
+        "street": street,
+        "community": community,
+        "place": place,
+        "place_query": urlencode(place),
     }
     return render(request, "workorders/reports.html", context)
 
@@ -132,13 +169,15 @@ def _percents(row: Any) -> dict[str, Any]:
 def reports_export(request: HttpRequest) -> HttpResponse:
     """The page's table as an Excel workbook, for the same period and grouping."""
     user = _reader_or_404(request)
+    _street, _community, place = _place(request, user)
     period, error = _period(request)
     if error:
         raise Http404
     by = _by(request)
-    content = exports.rates_workbook(rates(user, period.start, period.end, by=by))
+    content = exports.rates_workbook(_narrowed_rates(user, period, by, place))
     response = HttpResponse(content, content_type=XLSX)
-    name = f"workorder-rates-{period.label}-by-{by}"
+    where = "".join(f"-{key}{value}" for key, value in place.items())
+    name = f"workorder-rates-{period.label}{where}-by-{by}"
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     response["Cache-Control"] = "private, no-store"
     return response
