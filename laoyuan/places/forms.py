@@ -80,6 +80,11 @@ class CompoundFilterForm(forms.Form):
         choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))],
         required=False,
     )
+    taken_over = forms.ChoiceField(
+        label=_("Taken over (公办托底)"),
+        choices=[("", _("All")), ("true", _("Yes")), ("false", _("No"))],
+        required=False,
+    )
 
     def __init__(self, *args: Any, user: Any, filters: CompoundFilters, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -7,12 +7,12 @@ so the three always agree on what a filter means.
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from laoyuan.accounts.scoping import scoped
 from laoyuan.core.params import parse_id
 from laoyuan.places.enums import ManagementMode
-from laoyuan.places.models import Compound, House
+from laoyuan.places.models import Compound, House, Takeover
 
 COMPOUND_ORDERINGS = {
     "code": ("code",),
@@ -38,6 +38,8 @@ class CompoundFilters:
     mode: str | None = None
     company: int | None = None
     renovated: bool | None = None
+    # Taken over by a public company at some time (公办物业托底), whatever manages it now.
+    taken_over: bool | None = None
     search: str = ""
     ordering: str = "code"
 
@@ -49,8 +51,11 @@ class CompoundFilters:
             return parse_id(params.get(name))
 
         mode = params.get("mode") or params.get("management_mode") or None
-        renovated_param = (params.get("renovated") or "").lower()
-        renovated = {"true": True, "1": True, "false": False, "0": False}.get(renovated_param)
+
+        def flag(name: str) -> bool | None:
+            value = (params.get(name) or "").lower()
+            return {"true": True, "1": True, "false": False, "0": False}.get(value)
+
         ordering = params.get("ordering") or params.get("sort") or "code"
         return cls(
             street=number("street"),
@@ -58,7 +63,8 @@ class CompoundFilters:
             grid=number("grid"),
             mode=mode if mode in ManagementMode.values else None,
             company=number("company"),
-            renovated=renovated,
+            renovated=flag("renovated"),
+            taken_over=flag("taken_over"),
             search=(params.get("q") or params.get("search") or "").strip()[:100],
             ordering=ordering if ordering in COMPOUND_ORDERINGS else "code",
         )
@@ -77,6 +83,9 @@ def compound_list(*, user: Any, filters: CompoundFilters) -> QuerySet[Compound]:
         qs = qs.filter(management_mode=filters.mode)
     if filters.renovated is not None:
         qs = qs.filter(renovated=filters.renovated)
+    if filters.taken_over is not None:
+        taken = Exists(Takeover.objects.filter(compound_id=OuterRef("pk")))
+        qs = qs.filter(taken if filters.taken_over else ~taken)
     if filters.search:
         qs = qs.filter(
             Q(name__icontains=filters.search)

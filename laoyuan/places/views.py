@@ -103,7 +103,7 @@ def compound_list_page(request: HttpRequest) -> HttpResponse:
     )
     filtered = any(
         request.GET.get(key) for key in ("q", "street", "community", "grid", "mode", "company")
-    ) or request.GET.get("renovated") in {"true", "false"}
+    ) or any(request.GET.get(key) in {"true", "false"} for key in ("renovated", "taken_over"))
     return render(
         request,
         "places/compound_list.html",

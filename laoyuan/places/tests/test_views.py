@@ -34,7 +34,7 @@ from laoyuan.orgs.models import Committee, Post
 from laoyuan.people.models import Residency
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, ManagementPeriod, Takeover
-from laoyuan.places.services import refresh_compound_totals
+from laoyuan.places.services import change_management_mode, refresh_compound_totals
 
 STAFF = [
     Role.DISTRICT,
@@ -180,6 +180,9 @@ def test_compound_list_district_chooses_a_street_before_communities_and_grids(
         ({"q": "二号"}, ["a2", "b2"]),
         ({"q": "甲一"}, ["a"]),
         ({"street": "A", "mode": "public", "renovated": "true"}, ["a"]),
+        ({"taken_over": "true"}, ["a", "b"]),
+        ({"taken_over": "false"}, ["a2", "b2"]),
+        ({"taken_over": "true", "street": "B"}, ["b"]),
     ],
 )
 def test_compound_list_filters_give_exact_rows(cast: Cast, params, expected) -> None:
@@ -197,6 +200,27 @@ def test_compound_list_filters_give_exact_rows(cast: Cast, params, expected) -> 
     }
     response = as_user(cast.users[Role.DISTRICT]).get(reverse("places:compound_list"), query)
     assert listed_codes(response) == codes(*[by_label[label] for label in expected])
+
+
+def test_compound_list_taken_over_counts_a_takeover_whatever_manages_it_now(cast: Cast) -> None:
+    """B's first compound, taken over in the cast, passes to its owners' own management: it is
+    no longer public, but it was taken over, as the dashboard's takeovers panel counts it."""
+    change_management_mode(
+        compound=cast.b.compound,
+        mode="owner_self",
+        company=None,
+        effective_on=datetime.date(2025, 1, 1),
+        reason="the owners manage it themselves",
+        actor=None,
+    )
+    client = as_user(cast.users[Role.DISTRICT])
+    url = reverse("places:compound_list")
+    assert listed_codes(client.get(url, {"mode": "public"})) == codes(cast.a.compound)
+    assert listed_codes(client.get(url, {"taken_over": "true"})) == codes(
+        cast.a.compound, cast.b.compound
+    )
+    html = client.get(url, {"taken_over": "true"}).content.decode()
+    assert '<option value="true" selected>' in html
 
 
 def test_compound_list_sorts_by_column(cast: Cast) -> None:
