@@ -12,13 +12,15 @@ from django.http import Http404
 from django.utils import timezone
 
 from laoyuan.accounts.enums import Role
-from laoyuan.accounts.scoping import scoped
+from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.billing.models import ZERO
 from laoyuan.billing.queries import (
     ARREARS_BUCKETS,
+    COLLECTION_ROLES,
     CollectionRow,
     arrears_by_age,
     collection,
+    collection_rate,
     collection_total,
     latest_billed_period,
 )
@@ -63,21 +65,41 @@ def parse_month(text: str) -> datetime.date:
     return datetime.date(int(text[:4]), int(text[5:]), 1)
 
 
-def _street_collection(*, user: Any, month: datetime.date, street_id: int) -> CollectionRow:
-    rows = collection(user=user, period=month, by="street")
-    return next(
-        (row for row in rows if row.key == street_id), CollectionRow(month, "", ZERO, ZERO, None)
+def _narrowed_total(
+    *, user: Any, month: datetime.date, street_id: int | None, community_id: int | None
+) -> CollectionRow:
+    """The collection of ``month`` in the user's scope, narrowed to a street or community, as
+    one row (the sum of the street rows ``billing.queries.collection`` gives)."""
+    if street_id is None and community_id is None:
+        return collection_total(user=user, period=month)
+    rows = collection(
+        user=user, period=month, by="street", street_id=street_id, community_id=community_id
     )
+    billed = sum((row.billed for row in rows), ZERO)
+    paid = sum((row.paid for row in rows), ZERO)
+    return CollectionRow(month, "", billed, paid, collection_rate(billed, paid))
+
+
+def reads_collection(user: Any) -> bool:
+    """Whether the user reads collection figures at all (a grid worker does not)."""
+    return not scope_for(user, COLLECTION_ROLES).is_empty
 
 
 def billing_figures(
-    *, user: Any, period: datetime.date | None = None, street_id: int | None = None
+    *,
+    user: Any,
+    period: datetime.date | None = None,
+    street_id: int | None = None,
+    community_id: int | None = None,
 ) -> dict[str, Any]:
     """Collection and arrears by age for ``period``'s month (default: the latest month billed in
     the user's scope), as ``billing.queries`` reckons them for the user, in the overview's JSON
     shape: money as strings with two decimals, the rate (paid ÷ billed) with four, or None when
-    nothing was billed. With nothing billed at all, the period is None too. ``street_id``
-    narrows both to one street of that scope."""
+    nothing was billed. With nothing billed at all, the period is None too. ``street_id`` and
+    ``community_id`` narrow both to one street or community of that scope. Both are None for a
+    user who reads no collection figures."""
+    if not reads_collection(user):
+        return {"collection": None, "arrears_by_age": None}
     month = period.replace(day=1) if period is not None else latest_billed_period(user)
     if month is None:
         total = CollectionRow(None, "", ZERO, ZERO, None)
@@ -85,11 +107,12 @@ def billing_figures(
             bucket: {"households": 0, "amount": ZERO} for bucket in ARREARS_BUCKETS
         }
     else:
-        if street_id is None:
-            total = collection_total(user=user, period=month)
-        else:
-            total = _street_collection(user=user, month=month, street_id=street_id)
-        ages = arrears_by_age(user=user, as_of=month, street_id=street_id)
+        total = _narrowed_total(
+            user=user, month=month, street_id=street_id, community_id=community_id
+        )
+        ages = arrears_by_age(
+            user=user, as_of=month, street_id=street_id, community_id=community_id
+        )
     return {
         "collection": {
             "period": None if month is None else f"{month:%Y-%m}",
@@ -115,8 +138,8 @@ def overview(
     ``collection`` and ``arrears_by_age`` of ``period`` (see ``billing_figures``).
 
     ``street_id`` and ``community_id`` narrow the figures to one street or community inside that
-    scope (the street and community pages); they never widen it. Narrowed to a community, the
-    two billing figures are None: ``billing.queries`` reckons them by street and compound.
+    scope (the street and community pages); they never widen it. The billing figures are None
+    for a user who reads no collection figures (a grid worker).
 
     ``work_orders`` holds the work-order figures of ``period``'s month (default: this month)
     as ``workorders.reports.figures`` reckons them — ``created``, ``open``, ``overdue``,
@@ -136,18 +159,17 @@ def overview(
 
     ``trends`` holds the twelve months ending with the figures' months: ``collection`` (each
     month's ``period``, ``billed``, ``paid`` and ``rate`` as ``billing.queries.collection`` by
-    month reckons them; None narrowed to a community or with nothing billed) and
+    month reckons them; None with nothing billed or for a user who reads no collection
+    figures) and
     ``work_orders`` (``workorders.reports.trend``: the months and the change in average handling
     time from the first quarter to the last; None for a user who reads no work-order rates).
     """
     compounds = scope_compounds(user, street_id=street_id, community_id=community_id)
-    month = (
-        None
-        if community_id is not None
-        else period.replace(day=1)
-        if period is not None
-        else latest_billed_period(user)
+    billing = billing_figures(
+        user=user, period=period, street_id=street_id, community_id=community_id
     )
+    period_text = (billing["collection"] or {}).get("period")
+    month = None if period_text is None else parse_month(period_text)
     rows = list(
         compounds.order_by()
         .values("street_id", "management_mode", "company__kind")
@@ -229,11 +251,7 @@ def overview(
             street_id=street_id,
             community_id=community_id,
         ),
-        **(
-            {"collection": None, "arrears_by_age": None}
-            if community_id is not None
-            else billing_figures(user=user, period=month, street_id=street_id)
-        ),
+        **billing,
         "trends": {
             "collection": None
             if month is None
@@ -244,7 +262,13 @@ def overview(
                     "paid": _money(row.paid),
                     "rate": None if row.rate is None else f"{row.rate:.4f}",
                 }
-                for row in collection(user=user, period=month, by="month", street_id=street_id)
+                for row in collection(
+                    user=user,
+                    period=month,
+                    by="month",
+                    street_id=street_id,
+                    community_id=community_id,
+                )
             ],
             "work_orders": workorder_reports.trend(
                 user,
@@ -337,7 +361,11 @@ def _geometry(boundary: Any) -> dict[str, Any] | None:
 
 
 def _compound_layers(
-    user: Any, compounds: QuerySet[Compound], month: datetime.date | None, street_id: int | None
+    user: Any,
+    compounds: QuerySet[Compound],
+    month: datetime.date | None,
+    street_id: int | None,
+    community_id: int | None = None,
 ) -> list[tuple[Any, dict[str, Any]]]:
     """Each compound's boundary and its properties on the map (see ``map_features``). Three
     queries."""
@@ -346,7 +374,13 @@ def _compound_layers(
         if month is None
         else {
             row.key: row.rate
-            for row in collection(user=user, period=month, by="compound", street_id=street_id)
+            for row in collection(
+                user=user,
+                period=month,
+                by="compound",
+                street_id=street_id,
+                community_id=community_id,
+            )
         }
     )
     orders = workorder_reports.open_by_compound(user, compounds.values("id"))
@@ -424,7 +458,7 @@ def map_features(
                     "geometry": geometry,
                 }
             )
-    for boundary, props in _compound_layers(user, compounds, month, street_id):
+    for boundary, props in _compound_layers(user, compounds, month, street_id, community_id):
         geometry = _geometry(boundary)
         if geometry is not None:
             features.append({"type": "Feature", "properties": props, "geometry": geometry})

@@ -3,7 +3,7 @@ offices' dashboard: one screen of the district, a street or a community, its wal
 and its map."""
 
 import calendar
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -18,12 +18,16 @@ from django.views.decorators.http import require_GET
 from laoyuan.accounts.enums import Role, ScopeLevel
 from laoyuan.accounts.models import RoleAssignment
 from laoyuan.accounts.scoping import scope_for, scoped
+from laoyuan.billing.queries import COLLECTION_ROLES
 from laoyuan.core.params import parse_id
 from laoyuan.dashboard.queries import DASHBOARD_ROLES, map_features, overview, places_or_404
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Community, District, Street
 from laoyuan.ratings.queries import open_questionnaires
+from laoyuan.ratings.scoping import RANKING_ROLES
+from laoyuan.timebank.scoping import REPORT_ROLES as TIMEBANK_REPORT_ROLES
 from laoyuan.workorders.enums import Status as WorkOrderStatus
+from laoyuan.workorders.reports import REPORT_ROLES as WORK_ORDER_REPORT_ROLES
 
 # The wall screen reloads itself this often (the figures are read fresh on each load).
 SCREEN_REFRESH_SECONDS = 300
@@ -119,8 +123,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 # --- The district view (一屏观全域) -----------------------------------------------------------
 
-LAYERS = ("mode", "stars", "collection", "open", "overdue")
-
 
 def _drill(request: HttpRequest) -> tuple[Street | None, Community | None]:
     """Where the reader has drilled to (``?street=``, ``?community=``), inside their scope;
@@ -160,43 +162,78 @@ def _scope_name(user: Any, street: Street | None, community: Community | None) -
     return "、".join(names) or _("Your grids")
 
 
-def _links(street: Street | None, community: Community | None, figures: dict[str, Any]) -> dict:
-    """The list behind each panel, narrowed like the dashboard."""
+def _opens(
+    user: Any, roles: Iterable[str], street: Street | None, community: Community | None
+) -> bool:
+    """Whether ``roles`` of the user reach the place (their scope at all, with no place)."""
+    if community is not None:
+        return scoped(Community.objects.filter(pk=community.pk), user, roles).exists()
+    if street is not None:
+        return scoped(Street.objects.filter(pk=street.pk), user, roles).exists()
+    return not scope_for(user, roles).is_empty
+
+
+def _links(
+    user: Any, street: Street | None, community: Community | None, figures: dict[str, Any]
+) -> dict[str, str]:
+    """The list behind each panel, narrowed like the dashboard; a list the reader's roles do not
+    open there is left out ("")."""
     place = _query(street, community)
-    collection = f"?street={street.pk}" if street is not None and community is None else ""
-    period = (figures.get("work_orders") or {}).get("period", "")
-    return {
+    orders = figures.get("work_orders") or {}
+    timebank = figures.get("timebank") or {}
+    period = orders.get("period", "")
+    street_of = community.street if community is not None else street
+    orders_open = bool(orders) and _opens(user, WORK_ORDER_REPORT_ROLES, street, community)
+    links = {
         "compounds": reverse("places:compound_list") + place,
-        "collection": reverse("billing:collection_page") + collection,
-        "work_orders": f"{reverse('workorders:reports')}?period={period}",
-        "handling": _handling_link(figures),
-        "timebank": reverse("timebank:reports"),
-        "stars": reverse("ratings:rankings") + (f"?street={street.pk}" if street else ""),
-        "subsidies": reverse("ratings:subsidies"),
         "companies": reverse("orgs:company_list"),
+        "collection": reverse("billing:collection_page") + place
+        if figures["collection"] is not None and _opens(user, COLLECTION_ROLES, street, community)
+        else "",
+        "work_orders": f"{reverse('workorders:reports')}?period={period}" + place.replace("?", "&")
+        if orders_open
+        else "",
+        "handling": _handling_link(figures, place) if orders_open else "",
+        "timebank": f"{reverse('timebank:reports')}?from={timebank['period']}"
+        f"&to={timebank['period']}" + place.replace("?", "&")
+        if timebank and _opens(user, TIMEBANK_REPORT_ROLES, street, community)
+        else "",
+        "stars": "",
+        "subsidies": reverse("ratings:subsidies")
+        if figures.get("subsidies") is not None and _opens(user, {Role.DISTRICT}, None, None)
+        else "",
     }
+    if _opens(user, RANKING_ROLES, street_of, None):
+        links["stars"] = reverse("ratings:rankings") + _query(street_of, None)
+    elif _opens(user, RANKING_ROLES, None, None):
+        links["stars"] = reverse("ratings:rankings")
+    return links
 
 
-def _street_links(figures: dict[str, Any], user: Any, url: Callable[[int], str]) -> None:
+def _street_links(
+    figures: dict[str, Any],
+    user: Any,
+    url: Callable[[int], str],
+    roles: Iterable[str] | None = None,
+) -> None:
     """Each by-street row's link, ``url`` of the street's id (its page from the home page, its
-    dashboard from the dashboard)."""
-    street_ids = dict(scoped(Street.objects.all(), user).values_list("code", "id"))
+    dashboard from the dashboard), where ``roles`` (any role, when None) reach the street."""
+    street_ids = dict(scoped(Street.objects.all(), user, roles).values_list("code", "id"))
     for row in figures["by_street"]:
         street_id = street_ids.get(row["code"])
         row["url"] = url(street_id) if street_id else ""
 
 
-def _handling_link(figures: dict[str, Any]) -> str:
-    """The work-order rates by month over the twelve months the handling panel compares."""
+def _handling_link(figures: dict[str, Any], place: str) -> str:
+    """The work-order rates by month over the twelve months the handling panel compares, of
+    the place (``?street=…`` or ``?community=…``, or "")."""
     orders = figures["trends"]["work_orders"]
-    if orders is None:
-        return reverse("workorders:reports")
     months = orders["months"]
     year, month = (int(part) for part in months[-1]["period"].split("-"))
     last_day = calendar.monthrange(year, month)[1]
     return (
         f"{reverse('workorders:reports')}?by=month&start={months[0]['period']}-01"
-        f"&end={months[-1]['period']}-{last_day:02d}"
+        f"&end={months[-1]['period']}-{last_day:02d}" + place.replace("?", "&")
     )
 
 
@@ -232,8 +269,21 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
     street_id = None if street is None else street.pk
     community_id = None if community is None else community.pk
     figures = overview(user=user, street_id=street_id, community_id=community_id)
-    _street_links(figures, user, lambda pk: f"{reverse('dashboard:dashboard')}?street={pk}")
+    _street_links(
+        figures, user, lambda pk: f"{reverse('dashboard:dashboard')}?street={pk}", DASHBOARD_ROLES
+    )
     layer = request.GET.get("layer", "")
+    # Only the layers the reader has figures for (a grid worker reads no rates or collection).
+    layers = [
+        ("mode", _("Management mode")),
+        ("stars", _("Star level")),
+        *([("collection", _("Collection rate"))] if figures["collection"] is not None else []),
+        *(
+            [("open", _("Open orders")), ("overdue", _("Overdue orders"))]
+            if figures["work_orders"] is not None
+            else []
+        ),
+    ]
     return {
         "figures": figures,
         "percents": _percents(figures["work_orders"]),
@@ -247,17 +297,14 @@ def _dashboard_context(request: HttpRequest) -> dict[str, Any]:
         "community": community,
         "scope_name": _scope_name(user, street, community),
         "query": _query(street, community),
-        "links": _links(street, community, figures),
+        "links": _links(user, street, community, figures),
+        # The street's crumb links its dashboard only where the reader's roles reach it.
+        "street_open": community is not None
+        and _opens(user, DASHBOARD_ROLES, community.street, None),
         "chart_data": _chart_data(figures),
         "map_url": reverse("dashboard:map") + _query(street, community),
-        "layer": layer if layer in LAYERS else "mode",
-        "layers": [
-            ("mode", _("Management mode")),
-            ("stars", _("Star level")),
-            ("collection", _("Collection rate")),
-            ("open", _("Open orders")),
-            ("overdue", _("Overdue orders")),
-        ],
+        "layer": layer if layer in [key for key, _label in layers] else "mode",
+        "layers": layers,
     }
 
 
@@ -277,6 +324,10 @@ def screen(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/screen.html", context)
 
 
+def _grid_props(found: dict[str, Any]) -> list[dict[str, Any]]:
+    return [f["properties"] for f in found["features"] if f["properties"]["kind"] == "grid"]
+
+
 @login_required
 @require_GET
 def map_data(request: HttpRequest) -> JsonResponse:
@@ -290,14 +341,28 @@ def map_data(request: HttpRequest) -> JsonResponse:
     )
     dashboard_url = reverse("dashboard:dashboard")
     list_url = reverse("places:compound_list")
+    user = request.user
+    # A grid drills to the deepest level the reader's dashboard roles reach: its street, else
+    # its community, else the list of its compounds.
+    streets: set[int] = set()
+    communities: set[int] = set()
+    if street is None and community is None:
+        streets = set(
+            scoped(Street.objects.all(), user, DASHBOARD_ROLES).values_list("pk", flat=True)
+        )
+        communities = set(
+            scoped(Community.objects.all(), user, DASHBOARD_ROLES).values_list("pk", flat=True)
+        )
+    elif community is None:
+        communities = {props["community"] for props in _grid_props(found)}
     for feature in found["features"]:
         props = feature["properties"]
         if props["kind"] == "compound":
             props["url"] = reverse("places:compound_detail", args=[props["id"]])
-        elif community is not None:
-            props["url"] = f"{list_url}?grid={props['id']}"
-        elif street is not None:
+        elif props["street"] in streets:
+            props["url"] = f"{dashboard_url}?street={props['street']}"
+        elif props["community"] in communities:
             props["url"] = f"{dashboard_url}?community={props['community']}"
         else:
-            props["url"] = f"{dashboard_url}?street={props['street']}"
+            props["url"] = f"{list_url}?grid={props['id']}"
     return JsonResponse(found)

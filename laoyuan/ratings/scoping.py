@@ -20,6 +20,8 @@ from laoyuan.ratings.enums import EvaluationState
 # Results a compound's residents see: published for objections, or final.
 PUBLIC_STATES = (EvaluationState.PUBLISHED, EvaluationState.FINAL)
 RATING_ROLES = frozenset(set(Role.values) - {Role.MERCHANT})
+# Roles that read the rankings of compounds by stars (district-wide and by street).
+RANKING_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.INSPECTOR})
 SUBSIDY_ROLES = frozenset(
     {
         Role.DISTRICT,

@@ -109,16 +109,27 @@ def test_overview_of_a_given_period_matches_the_command(cast: Cast, as_role: Cli
     )
 
 
-@pytest.mark.parametrize("role", ["outsider", "grid", "inspector"])
+def test_overview_collection_of_a_scope_with_nothing_billed(cast: Cast, as_role: Client) -> None:
+    two_billed_months(cast)
+
+    body = as_role("outsider").get("/api/v1/overview/").json()
+
+    assert body["collection"] == {"period": None, "billed": "0.00", "paid": "0.00", "rate": None}
+    assert {row["households"] for row in body["arrears_by_age"].values()} == {0}
+
+
+@pytest.mark.parametrize("role", ["grid", "inspector"])
 def test_overview_collection_of_roles_without_collection_figures(
     cast: Cast, as_role: Client, role: str
 ) -> None:
+    # Roles that read no collection figures get null, not a row of zeros.
     two_billed_months(cast)
 
     body = as_role(role).get("/api/v1/overview/").json()
 
-    assert body["collection"] == {"period": None, "billed": "0.00", "paid": "0.00", "rate": None}
-    assert {row["households"] for row in body["arrears_by_age"].values()} == {0}
+    assert body["collection"] is None
+    assert body["arrears_by_age"] is None
+    assert body["trends"]["collection"] is None
 
 
 @pytest.mark.parametrize("period", ["2026-13", "2026-1", "26-01", "2026-01-01", "x"])

@@ -4,6 +4,7 @@ the map carries every layer and drills down, and nobody sees a street that is no
 import datetime
 import json
 import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -327,3 +328,93 @@ def test_a_role_without_a_dashboard_does_not_open_its_streets(cast: Cast) -> Non
     assert client.get(DASHBOARD, {"street": cast.a.street.pk}).status_code == 404
     assert client.get(reverse("dashboard:map"), {"street": cast.a.street.pk}).status_code == 404
     assert client.get(DASHBOARD, {"street": cast.b.street.pk}).status_code == 200
+
+
+HREF = re.compile(r'href="(/[^"#]*)"')
+
+
+def _outlined(cast: Cast) -> None:
+    for compound in (cast.a.compound, cast.a.other_compound, cast.b.compound):
+        Compound.objects.filter(pk=compound.pk).update(boundary=SQUARE)
+    for grid in (cast.a.grid, cast.b.grid):
+        grid.boundary = SQUARE
+        grid.save(update_fields=["boundary"])
+    posted_scheme(cast.a.compound, rate="0.50")
+    bill(cast.a.house, JAN)
+
+
+@pytest.mark.parametrize(
+    ("role", "drills"),
+    [
+        (Role.DISTRICT, ["", "street=a", "community=a", "street=b"]),
+        (Role.STREET, ["", "community=a"]),
+        (Role.COMMUNITY, ["", "community=a"]),
+        (Role.GRID, [""]),
+    ],
+)
+def test_every_link_and_map_click_opens_for_each_office(
+    cast: Cast, role: str, drills: list[str]
+) -> None:
+    """No dead ends: every link of the dashboard's header and panels and every place a map click
+    leads opens (200) for the office reading it, at each level it can drill to."""
+    _outlined(cast)
+    client = as_user(cast.users[role])
+    for drill in drills:
+        params = {}
+        if drill:
+            name, side = drill.split("=")
+            params = {name: getattr(getattr(cast, side), name).pk}
+        html = client.get(DASHBOARD, params).content.decode()
+        body = html[html.index("data-scope-name") :]
+        links = {unescape(url) for url in HREF.findall(body) if not url.startswith("/static/")}
+        found = client.get(reverse("dashboard:map"), params).json()
+        clicks = {f["properties"]["url"] for f in found["features"]}
+        assert clicks, (role, drill)
+        for url in sorted(links | clicks):
+            assert client.get(url).status_code == 200, (role, drill, url)
+
+
+def test_a_community_office_drills_from_a_grid_to_its_community(cast: Cast) -> None:
+    """A community office cannot open the street: a grid on its map opens its community, the
+    street's crumb is text, and no panel links the street."""
+    _outlined(cast)
+    client = as_user(cast.users[Role.COMMUNITY])
+    found = client.get(reverse("dashboard:map")).json()
+    grid = next(f["properties"] for f in found["features"] if f["properties"]["kind"] == "grid")
+    assert grid["url"] == f"{DASHBOARD}?community={cast.a.community.pk}"
+    html = client.get(DASHBOARD, {"community": cast.a.community.pk}).content.decode()
+    assert f"?street={cast.a.street.pk}" not in html
+    assert f'<li class="breadcrumb-item">{cast.a.street.name}</li>' in html
+    assert f'href="/billing/collection/?community={cast.a.community.pk}"' in html
+
+
+def test_a_grid_worker_sees_no_collection_rates_or_orders(cast: Cast) -> None:
+    """A grid worker reads no collection figures or work-order rates: no such panels or map
+    layers (not a row of zeros), and a grid on the map opens the list of its compounds."""
+    _outlined(cast)
+    client = as_user(cast.users[Role.GRID])
+    html = client.get(DASHBOARD, {"layer": "open"}).content.decode()
+    assert panels(html) == [
+        "map",
+        "compounds",
+        "public_companies",
+        "takeovers",
+        "stars",
+        "subsidies",
+        "organisations",
+    ]
+    assert re.findall(r'data-layer="(\w+)"', html) == ["mode", "stars"]
+    assert 'data-layer-now="mode"' in html
+    found = client.get(reverse("dashboard:map")).json()
+    grid = next(f["properties"] for f in found["features"] if f["properties"]["kind"] == "grid")
+    assert grid["url"] == f"/places/compounds/?grid={cast.a.grid.pk}"
+    district = as_user(cast.users[Role.DISTRICT])
+    html = district.get(reverse("dashboard:screen"), {"layer": "collection"}).content.decode()
+    assert re.findall(r'data-layer="(\w+)"', html) == [
+        "mode",
+        "stars",
+        "collection",
+        "open",
+        "overdue",
+    ]
+    assert 'data-layer-now="collection"' in html

@@ -128,4 +128,33 @@ def test_overview_collection_narrowed_to_a_street(cast: Cast) -> None:
         "rate": None,
     }
     assert street_b["arrears_by_age"] == NOTHING_OVERDUE
-    assert (community["collection"], community["arrears_by_age"]) == (None, None)
+    # Narrowed to the community, the same bills (street A has one community) and the same
+    # figures as the community office's own scope.
+    assert community["collection"] == {
+        "period": "2026-02",
+        "billed": "73.20",
+        "paid": "6.80",
+        "rate": "0.0929",
+    }
+    assert community["arrears_by_age"] == {
+        **NOTHING_OVERDUE,
+        "1-3": {"households": 1, "amount": "30.00"},
+    }
+    assert community["trends"]["collection"] == street_a["trends"]["collection"]
+    own = overview(user=cast.users[Role.COMMUNITY])
+    assert (own["collection"], own["arrears_by_age"]) == (
+        community["collection"],
+        community["arrears_by_age"],
+    )
+    assert own["trends"]["collection"] == community["trends"]["collection"]
+    community_b = overview(user=district, community_id=cast.b.community.pk)
+    assert community_b["collection"] == street_b["collection"]
+    assert community_b["arrears_by_age"] == NOTHING_OVERDUE
+
+
+def test_overview_collection_is_none_for_a_grid_worker(cast: Cast) -> None:
+    # A grid worker reads no collection figures: None, not a row of zeros.
+    two_billed_months(cast)
+    figures = overview(user=cast.users[Role.GRID])
+    assert (figures["collection"], figures["arrears_by_age"]) == (None, None)
+    assert figures["trends"]["collection"] is None

@@ -7,14 +7,13 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
-from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for, scoped
 from laoyuan.core.params import parse_id
 from laoyuan.places.models import Street
 from laoyuan.ratings import exports, queries
 
 # The offices and inspectors compare compounds; companies and compounds' roles see their own.
-RANKING_ROLES = frozenset({Role.DISTRICT, Role.STREET, Role.COMMUNITY, Role.INSPECTOR})
+from laoyuan.ratings.scoping import RANKING_ROLES
 
 
 def _rows(request: HttpRequest) -> tuple[list[queries.Ranked], list[Street], Street | None]:

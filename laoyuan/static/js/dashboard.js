@@ -223,7 +223,13 @@
       }
     });
     buttons.forEach(function (button) {
-      button.addEventListener("click", function () { show(button.dataset.layer); });
+      button.addEventListener("click", function () {
+        show(button.dataset.layer);
+        // The layer goes into the address, so a reload (the wall screen's) keeps it.
+        const url = new URL(window.location.href);
+        url.searchParams.set("layer", button.dataset.layer);
+        window.history.replaceState(null, "", url.toString());
+      });
     });
     show(mapElement.dataset.layerNow || "mode");
   }

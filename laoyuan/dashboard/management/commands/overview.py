@@ -57,17 +57,18 @@ def render_table(figures: dict[str, Any]) -> str:
             f"{_area(row['area_m2']):>16}{row['households']:>12,}"
         )
     collection = figures["collection"]
-    rate = collection["rate"]
-    lines += [
-        "",
-        f"collection {collection['period'] or '(nothing billed)'}: "
-        f"billed {collection['billed']}, paid {collection['paid']}, "
-        f"rate {'-' if rate is None else f'{Decimal(rate) * 100:.2f}%'}",
-        "",
-        f"{'months overdue':<18}{'households':>12}{'amount':>16}",
-    ]
-    for bucket, row in figures["arrears_by_age"].items():
-        lines.append(f"{bucket:<18}{row['households']:>12,}{row['amount']:>16}")
+    if collection is not None:
+        rate = collection["rate"]
+        lines += [
+            "",
+            f"collection {collection['period'] or '(nothing billed)'}: "
+            f"billed {collection['billed']}, paid {collection['paid']}, "
+            f"rate {'-' if rate is None else f'{Decimal(rate) * 100:.2f}%'}",
+            "",
+            f"{'months overdue':<18}{'households':>12}{'amount':>16}",
+        ]
+        for bucket, row in figures["arrears_by_age"].items():
+            lines.append(f"{bucket:<18}{row['households']:>12,}{row['amount']:>16}")
     orders = figures.get("work_orders")
     if orders is not None:
         lines += ["", *work_order_lines(orders)]
