@@ -16,13 +16,15 @@ from laoyuan.billing.models import (
     ZERO,
     Account,
     Bill,
+    BillSummary,
     JournalEntry,
     Payment,
     Posting,
     Receipt,
     ReceiptCounter,
 )
-from laoyuan.billing.services.ledger import bill_figures
+from laoyuan.billing.services.ledger import SUMMARY_KEY, bill_figures
+from laoyuan.core.money import to_fen
 
 # Amounts are whole fen, so a true discrepancy is at least 0.01. SQLite sums decimals as binary
 # floats (43.20 + -43.20 may come back as 1e-14), so "non-zero" means beyond half a fen.
@@ -156,10 +158,37 @@ def pools_not_negative() -> Iterator[str]:
         yield f"{label} {account.name or account.pk} is overdrawn by {account.total}"
 
 
+def summaries_match_bills() -> Iterator[str]:
+    """Each monthly bill summary equals the sum of its bills, and every bill is summed. Two
+    grouped reads: a summary row per compound, company and month."""
+    keys = list(SUMMARY_KEY)
+    bills = {
+        tuple(row[k] for k in keys): (to_fen(row["billed"]), to_fen(row["settled"]))
+        for row in Bill.objects.order_by()
+        .values(*keys)
+        .annotate(billed=Sum("amount"), settled=Sum("paid"))
+    }
+    summaries = {
+        tuple(row[k] for k in keys): (to_fen(row["amount"]), to_fen(row["paid"]))
+        for row in BillSummary.objects.values(*keys, "amount", "paid")
+    }
+    for key in sorted(set(bills) | set(summaries), key=str):
+        summed, kept = bills.get(key, (ZERO, ZERO)), summaries.get(key, (ZERO, ZERO))
+        if summed != kept:
+            compound, company, _district, _street, period, trial = key
+            yield (
+                f"the bills of compound {compound} and company {company} for "
+                f"{period:%Y-%m}{' (trial)' if trial else ''} sum to {summed[0]} billed, "
+                f"{summed[1]} paid; their summary says {kept[0]} and {kept[1]}"
+            )
+            return
+
+
 CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
     ("every entry balances", entries_balance),
     ("bill lines sit on the bill's account", bill_lines_on_bill_accounts),
     ("bills match their postings", bills_match_postings),
+    ("monthly bill summaries match the bills", summaries_match_bills),
     ("reversals mirror their originals", reversals_mirror),
     ("payments are posted", payments_posted),
     ("receipts are numbered without gaps", receipts_gapless),

@@ -295,6 +295,41 @@ class Bill(models.Model):
         return self.amount - self.paid
 
 
+class BillSummary(models.Model):
+    """The bills of one compound, company, street and month summed (账单月汇总): what the
+    collection figures read instead of a year of bills. Kept in step with the bills in the same
+    transaction by the services that write them (``services.ledger.summarise_bills`` for new
+    bills, ``refresh_bills`` for changed figures); ``ledger_check`` proves it and ``--rebuild``
+    rewrites it."""
+
+    compound = models.ForeignKey("places.Compound", on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey("orgs.PropertyCompany", on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey("places.District", on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey("places.Street", on_delete=models.PROTECT, related_name="+")
+    period = models.DateField(_("period"))
+    trial = models.BooleanField(_("trial month"))
+    amount = models.DecimalField(_("billed"), max_digits=16, decimal_places=2)
+    paid = models.DecimalField(_("paid"), max_digits=16, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("monthly bill summary (账单月汇总)")
+        verbose_name_plural = _("monthly bill summaries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "company", "district", "street", "period", "trial"],
+                name="one_bill_summary_per_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["district", "period"]),
+            models.Index(fields=["street", "period"]),
+            models.Index(fields=["company", "period"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"bills of compound {self.compound_id} {self.period:%Y-%m}"
+
+
 class Payment(models.Model):
     """Money received for a house. The (company, reference) pair is the idempotency key."""
 

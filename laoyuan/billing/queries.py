@@ -12,7 +12,9 @@ Who reads what (all through ``accounts.scoping``):
   district, a street office over its street, a community office over its community, a compound
   party branch and a committee over their own compound, and a company over the bills it issued.
   Grid workers, residents, inspectors and merchants read no collection figures; another scope's
-  bills are in no row and no total;
+  bills are in no row and no total. Collection rates sum the monthly bill summaries
+  (``BillSummary``, kept in step with the bills by the services that write them) rather than a
+  year of bills; arrears by age read the bills still owing;
 - the public notice and the public arrears list of one compound need no login and carry no
   personal data: house numbers and months, never a name, a phone (other than the company's
   service phone) or an amount owed by a household.
@@ -40,7 +42,16 @@ from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import NOTHING, scope_for, scope_q, scoped
 from laoyuan.billing import calc
 from laoyuan.billing.enums import AccountKind, SchemeStatus
-from laoyuan.billing.models import ZERO, Account, Bill, FeeScheme, JournalEntry, Payment, Posting
+from laoyuan.billing.models import (
+    ZERO,
+    Account,
+    Bill,
+    BillSummary,
+    FeeScheme,
+    JournalEntry,
+    Payment,
+    Posting,
+)
 from laoyuan.billing.scoping import MONEY_ROLES, _ids
 from laoyuan.core.money import to_fen
 from laoyuan.places.models import Compound, House
@@ -421,10 +432,16 @@ def _collection_bills(user: Any) -> QuerySet[Bill]:
     return Bill.objects.filter(collection_q(user))
 
 
-def _narrowed(
-    bills: QuerySet[Bill], *, street_id: int | None, community_id: int | None
-) -> QuerySet[Bill]:
-    """``bills`` of one street and/or one community (None: any)."""
+def _collection_summaries(user: Any) -> QuerySet[BillSummary]:
+    """The monthly bill summaries in the user's collection scope: the same keys as the bills,
+    so ``collection_q`` narrows both alike."""
+    return BillSummary.objects.filter(collection_q(user))
+
+
+def _narrowed[B: (Bill, BillSummary)](
+    bills: QuerySet[B], *, street_id: int | None, community_id: int | None
+) -> QuerySet[B]:
+    """``bills`` (or their summaries) of one street and/or one community (None: any)."""
     if street_id is not None:
         bills = bills.filter(street_id=street_id)
     if community_id is not None:
@@ -658,7 +675,7 @@ def collection(
         raise ValueError(f"collection by {by!r}: choose one of {', '.join(COLLECTION_BY)}")
     month = calc.month_start(period)
     bills = _narrowed(
-        _collection_bills(user).filter(trial=False).order_by(),
+        _collection_summaries(user).filter(trial=False).order_by(),
         street_id=street_id,
         community_id=community_id,
     )
@@ -689,7 +706,7 @@ def collection_total(*, user: Any, period: datetime.date) -> CollectionRow:
     """All of the user's collection scope for ``period``'s month, as one row. One query."""
     month = calc.month_start(period)
     row = (
-        _collection_bills(user)
+        _collection_summaries(user)
         .filter(trial=False, period=month)
         .aggregate(billed=Sum("amount"), paid=Sum("paid"))
     )

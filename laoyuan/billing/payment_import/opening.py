@@ -41,6 +41,7 @@ from laoyuan.billing.services.ledger import (
     company_account,
     post_entries,
     refresh_bills,
+    summarise_bills,
 )
 from laoyuan.imports.columns import Column, SheetSpec
 from laoyuan.orgs.models import PropertyCompany
@@ -263,6 +264,10 @@ def _write_openings(
             )
         )
     bills = Bill.objects.bulk_create(bills)
+    ids = [bill.pk for bill in bills]
+    for start in range(0, len(ids), 2000):
+        part = ids[start : start + 2000]
+        summarise_bills(f"id IN ({', '.join(['%s'] * len(part))})", part)
     opening_account = company_account(company, AccountKind.OPENING)
     post_entries(
         [

@@ -19,6 +19,7 @@ from laoyuan.billing.services.ledger import (
     household_account,
     lock_account,
     post_entry,
+    summarise_bills,
 )
 from laoyuan.places.models import House
 
@@ -71,6 +72,7 @@ def issue_bill(
                 trial=charge.trial,
                 house_status=house.status,
             )
+            summarise_bills("id = %s", [bill.pk])
             if charge.amount:
                 post_entry(
                     kind=EntryKind.CHARGE,

@@ -21,7 +21,7 @@ from laoyuan.billing.enums import (
     AccountKind,
     EntryKind,
 )
-from laoyuan.billing.models import ZERO, Account, Bill, JournalEntry, Posting
+from laoyuan.billing.models import ZERO, Account, Bill, BillSummary, JournalEntry, Posting
 from laoyuan.core.money import to_fen
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import Compound, House
@@ -31,6 +31,8 @@ from laoyuan.places.models import Compound, House
 CHARGED_KINDS = (EntryKind.CHARGE, EntryKind.OPENING)
 # Rows per INSERT in the bulk paths (well inside SQLite's limit on query parameters).
 BULK_BATCH = 2000
+# What a monthly bill summary (``BillSummary``) is keyed by, as columns of billing_bill.
+SUMMARY_KEY = ("compound_id", "company_id", "district_id", "street_id", "period", "trial")
 
 
 class LedgerError(Exception):
@@ -385,12 +387,74 @@ def bill_figures(bill_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
 
 
 def refresh_bills(bill_ids: Iterable[int]) -> None:
-    """Rewrite the derived ``amount`` and ``paid`` of these bills from their postings."""
+    """Rewrite the derived ``amount`` and ``paid`` of these bills from their postings, and move
+    their monthly summaries by the same differences."""
     figures = bill_figures(bill_ids)
-    stored = Bill.objects.filter(pk__in=figures).values_list("pk", "amount", "paid")
-    changed = [(pk, *figures[pk]) for pk, amount, paid in stored if figures[pk] != (amount, paid)]
+    stored = Bill.objects.filter(pk__in=figures).values_list("pk", "amount", "paid", *SUMMARY_KEY)
+    changed = []
+    moved: dict[tuple[Any, ...], tuple[Decimal, Decimal]] = {}
+    for pk, amount, paid, *key in stored:
+        new_amount, new_paid = figures[pk]
+        if (new_amount, new_paid) == (amount, paid):
+            continue
+        changed.append((pk, new_amount, new_paid))
+        before = moved.get(tuple(key), (ZERO, ZERO))
+        moved[tuple(key)] = (before[0] + new_amount - amount, before[1] + new_paid - paid)
     for start in range(0, len(changed), BULK_BATCH):
         _write_bill_figures(changed[start : start + BULK_BATCH])
+    _move_summaries(moved)
+
+
+def _summary_upsert(source: str) -> str:
+    """An INSERT of summary rows from ``source`` (a SELECT or VALUES of the key, amount, paid)
+    that adds to the rows already there: one statement, so two transactions adding to the same
+    month never lose either's amounts."""
+    table = connection.ops.quote_name(BillSummary._meta.db_table)
+    key = ", ".join(SUMMARY_KEY)
+    return (
+        f"INSERT INTO {table} ({key}, amount, paid) {source} ON CONFLICT ({key}) DO UPDATE SET "
+        f"amount = {table}.amount + excluded.amount, paid = {table}.paid + excluded.paid"
+    )
+
+
+def summarise_bills(where: str, params: Sequence[Any]) -> None:
+    """Add the new bills matching ``where`` (a condition on billing_bill's columns) to their
+    monthly summaries. Call in the transaction that inserted them, before any
+    ``refresh_bills`` of them."""
+    key = ", ".join(SUMMARY_KEY)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _summary_upsert(
+                f"SELECT {key}, SUM(amount), SUM(paid) FROM billing_bill WHERE {where} "
+                f"GROUP BY {key}"
+            ),
+            params,
+        )
+
+
+def _move_summaries(moved: dict[tuple[Any, ...], tuple[Decimal, Decimal]]) -> None:
+    rows = [(key, amount, paid) for key, (amount, paid) in moved.items() if amount or paid]
+    adapt = connection.ops.adapt_datefield_value
+    for start in range(0, len(rows), BULK_BATCH):
+        batch = rows[start : start + BULK_BATCH]
+        row_sql = (
+            "(CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS BIGINT), CAST(%s AS BIGINT), "
+            "%s, %s, CAST(%s AS NUMERIC), CAST(%s AS NUMERIC))"
+        )
+        params: list[Any] = []
+        for (compound, company, district, street, period, trial), amount, paid in batch:
+            params += [compound, company, district, street, adapt(period), trial]
+            params += [str(amount), str(paid)]
+        with connection.cursor() as cursor:
+            cursor.execute(_summary_upsert("VALUES " + ", ".join([row_sql] * len(batch))), params)
+
+
+def rebuild_summaries() -> int:
+    """Rewrite every monthly bill summary from the bills (after a restore or a repair); the
+    number of summaries written."""
+    BillSummary.objects.all().delete()
+    summarise_bills("1 = 1", [])
+    return BillSummary.objects.count()
 
 
 def _write_bill_figures(rows: Sequence[tuple[int, Decimal, Decimal]]) -> None:

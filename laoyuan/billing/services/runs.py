@@ -27,7 +27,7 @@ from laoyuan.accounts.scoping import scope_for
 from laoyuan.billing import calc, sql
 from laoyuan.billing.enums import AccountKind, RunStatus, SchemeStatus
 from laoyuan.billing.models import ZERO, Account, Bill, BillingRun, FeeScheme
-from laoyuan.billing.services.ledger import allocate_credit, company_account
+from laoyuan.billing.services.ledger import allocate_credit, company_account, summarise_bills
 from laoyuan.core import audit
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import Compound, District, House, Street
@@ -387,6 +387,7 @@ def bill_chunk(*, run: BillingRun, chunk: list[PlannedCompound]) -> None:
                 now=now,
             )
             sql.lock_new_bills_accounts(cursor, run_id=run.pk, after_bill=after_bill)
+            summarise_bills("run_id = %s AND id > %s", [run.pk, after_bill])
             after_entry = sql.max_id(cursor, "billing_journalentry")
             sql.insert_charges(
                 cursor,

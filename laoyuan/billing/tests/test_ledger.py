@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from laoyuan.billing import calc, checks
 from laoyuan.billing.enums import AccountKind, EntryKind, SchemeBasis
-from laoyuan.billing.models import Bill, JournalEntry, Posting
+from laoyuan.billing.models import Bill, BillSummary, JournalEntry, Posting
 from laoyuan.billing.services.ledger import (
     LedgerError,
     Line,
@@ -191,3 +191,50 @@ def test_ledger_check_passes_and_fails_on_a_tampered_posting(cast):
         cursor.execute("UPDATE billing_posting SET amount = -25 WHERE id = %s", [posting.pk])
     with pytest.raises(CommandError, match=f"journal entry {posting.entry_id}'s postings sum to"):
         call_command("ledger_check", stdout=io.StringIO())
+
+
+def _summary(compound, period):
+    return list(
+        BillSummary.objects.filter(compound=compound, period=period)
+        .order_by("trial")
+        .values_list("trial", "amount", "paid")
+    )
+
+
+def test_monthly_summaries_follow_bills_payments_and_reversals(cast):
+    """The summaries the collection figures read move with every bill written: issued, paid,
+    paid back. Two houses of one compound share its month's row."""
+    posted_scheme(cast.a.compound)  # 43.20 and 30.00 a month for the two houses of side A
+    bill(cast.a.house, JAN)
+    bill(cast.a.neighbour_house, JAN)
+    assert _summary(cast.a.compound, JAN) == [(False, Decimal("73.20"), Decimal("0.00"))]
+    entry = pay(cast.a.house, "50.00")  # 43.20 to January, 6.80 left as credit
+    assert _summary(cast.a.compound, JAN) == [(False, Decimal("73.20"), Decimal("43.20"))]
+    bill(cast.a.house, FEB)  # the credit pays 6.80 of February at once
+    assert _summary(cast.a.compound, FEB) == [(False, Decimal("43.20"), Decimal("6.80"))]
+    reverse_entry(entry=entry, actor=None, memo="bounced")
+    assert _summary(cast.a.compound, JAN)[0][2] + _summary(cast.a.compound, FEB)[0][2] == sum(
+        Bill.objects.filter(compound=cast.a.compound).values_list("paid", flat=True)
+    )
+    assert checks.first_discrepancy() is None
+
+
+def test_ledger_check_finds_a_wrong_summary_and_rebuild_mends_it(cast):
+    from django.core.management import CommandError, call_command
+
+    posted_scheme(cast.a.compound)
+    bill(cast.a.house, JAN)
+    pay(cast.a.house, "20.00")
+    BillSummary.objects.filter(compound=cast.a.compound, period=JAN).update(paid=Decimal("25"))
+    with pytest.raises(
+        CommandError,
+        match=(
+            f"the bills of compound {cast.a.compound.pk} and company {cast.a.company.pk} for "
+            "2026-01 sum to 43.20 billed, 20.00 paid; their summary says 43.20 and 25.00"
+        ),
+    ):
+        call_command("ledger_check", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("ledger_check", "--rebuild", stdout=out)
+    assert "rebuilt 1 monthly bill summaries" in out.getvalue()
+    assert _summary(cast.a.compound, JAN) == [(False, Decimal("43.20"), Decimal("20.00"))]

@@ -115,3 +115,28 @@ def test_the_same_batch_raced_twice_records_it_once(cast):
     assert Payment.objects.count() == 2
     assert balance(household_account(cast.a.house)) == Decimal("-30.00")
     assert checks.first_discrepancy() is None
+
+
+def test_concurrent_payments_in_one_compound_both_reach_its_summary(cast):
+    """Two cashiers pay two houses' bills of one compound and month at the same moment: the
+    month's summary row counts both (each adds in one statement; neither overwrites)."""
+    import datetime
+
+    from laoyuan.billing.models import BillSummary
+    from laoyuan.billing.tests.factories import bill
+
+    posted_scheme(cast.a.compound)
+    january = datetime.date(2026, 1, 1)
+    bill(cast.a.house, january)
+    bill(cast.a.neighbour_house, january)
+    actor = cast.users[Role.COMPANY]
+    results = race(
+        [
+            payment(cast.a.house, actor, "BANK-S1", "43.20"),
+            payment(cast.a.neighbour_house, actor, "BANK-S2", "30.00"),
+        ]
+    )
+    assert all(isinstance(result, Receipt) for result in results), results
+    summary = BillSummary.objects.get(compound=cast.a.compound, period=january)
+    assert (summary.amount, summary.paid) == (Decimal("73.20"), Decimal("73.20"))
+    assert checks.first_discrepancy() is None

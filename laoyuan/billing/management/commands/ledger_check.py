@@ -3,25 +3,28 @@
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
 from laoyuan.billing import checks
 from laoyuan.billing.models import Bill
-from laoyuan.billing.services.ledger import refresh_bills
+from laoyuan.billing.services.ledger import rebuild_summaries, refresh_bills
 
 
 class Command(BaseCommand):
     help = (
         "Check that every journal entry sums to zero, every bill's amount and paid match its "
         "postings, reversals mirror their originals, payments are posted and receipts have no "
-        "gaps. Exits 1 with the first discrepancy. --rebuild first rewrites the derived bill "
-        "figures from the ledger (after a restore)."
+        "gaps, and the monthly bill summaries add up. Exits 1 with the first discrepancy. "
+        "--rebuild first rewrites the derived bill figures from the ledger and the summaries "
+        "from the bills (after a restore)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--rebuild",
             action="store_true",
-            help="rewrite every bill's amount and paid from the postings before checking",
+            help="rewrite every bill's amount and paid from the postings, and the monthly "
+            "summaries from the bills, before checking",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -30,6 +33,9 @@ class Command(BaseCommand):
             for start in range(0, len(ids), 5000):
                 refresh_bills(ids[start : start + 5000])
             self.stdout.write(f"rebuilt the figures of {len(ids)} bills")
+            with transaction.atomic():
+                summaries = rebuild_summaries()
+            self.stdout.write(f"rebuilt {summaries} monthly bill summaries")
         for name, check in checks.CHECKS:
             for problem in check():
                 raise CommandError(f"{name}: {problem}")
