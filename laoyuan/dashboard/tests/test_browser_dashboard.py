@@ -53,6 +53,10 @@ def test_switch_the_layer_and_drill_from_the_district_to_a_compound(
     page.wait_for_selector("[data-map][data-layer-shown=stars]")
     assert page.get_attribute("button[data-layer=stars]", "aria-pressed") == "true"
     assert page.get_attribute("button[data-layer=mode]", "aria-pressed") == "false"
+    # The chosen layer is in the address, so a reload (the wall screen's) keeps it.
+    assert page.url.endswith("/dashboard/?layer=stars")
+    page.reload()
+    page.wait_for_selector("[data-map][data-layer-shown=stars]")
     page.screenshot(path="test-artifacts/dashboard-district.png", full_page=True)
 
     # A click on the grid, outside its compound, drills into the grid's street.
@@ -69,3 +73,27 @@ def test_switch_the_layer_and_drill_from_the_district_to_a_compound(
     page.wait_for_url(f"**/places/compounds/{cast.a.compound.pk}/")
     assert cast.a.compound.name in page.locator("h1").inner_text()
     assert errors == []
+
+
+def test_the_wall_screen_fits_1920_by_1080_without_scrolling(browser_page, live_server, cast):
+    Grid.objects.filter(pk=cast.a.grid.pk).update(boundary=square(113.60, 34.70, 0.04))
+    Compound.objects.filter(pk=cast.a.compound.pk).update(boundary=square(113.61, 34.71, 0.01))
+    page = browser_page
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{live_server.url}/accounts/login/?next=/dashboard/screen/")
+    page.fill("input[name=username]", cast.users[Role.DISTRICT].username)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/dashboard/screen/")
+    page.wait_for_selector("[data-map][data-layer-shown=mode]")
+    size = page.evaluate(
+        "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    assert size == [1920, 1080]
+    # Every panel is on the screen, inside it.
+    for box in page.locator("[data-panel]").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().toJSON())"
+    ):
+        assert box["width"] > 200 and box["height"] > 150, box
+        assert box["bottom"] <= 1080 and box["right"] <= 1920, box
+    page.screenshot(path="test-artifacts/dashboard-wall.png")

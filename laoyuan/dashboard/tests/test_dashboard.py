@@ -4,7 +4,9 @@ the map carries every layer and drills down, and nobody sees a street that is no
 import datetime
 import json
 import re
+from decimal import Decimal
 from html import unescape
+from io import BytesIO
 from typing import Any
 
 import pytest
@@ -12,6 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from laoyuan.accounts.enums import Role
@@ -99,6 +102,80 @@ def test_every_figure_on_the_dashboard_is_the_apis_for_two_scopes() -> None:
     assert shown(as_user(street).get(DASHBOARD).content.decode()) == shown(
         as_user(district).get(DASHBOARD, {"street": own_street}).content.decode()
     )
+    # And the figures equal the list pages' exports for the same scope and period.
+    community = User.objects.get(username="demo-community")
+    own_community = community.assignments.get().community_id
+    for user, params in (
+        (district, {}),
+        (district, {"street": own_street}),
+        (district, {"community": own_community}),
+        (street, {}),
+        (community, {}),
+    ):
+        expected = api(user, **params)
+        assert_exports_agree(user, params, expected)
+    assert shown(as_user(community).get(DASHBOARD).content.decode()) == shown(
+        as_user(district).get(DASHBOARD, {"community": own_community}).content.decode()
+    )
+
+
+def sheets(response: Any) -> dict[str, list[tuple]]:
+    assert response.status_code == 200
+    workbook = load_workbook(BytesIO(response.content))
+    return {ws.title: [tuple(row) for row in ws.iter_rows(values_only=True)] for ws in workbook}
+
+
+def money(value: Any) -> str:
+    return f"{Decimal(str(value)):.2f}"
+
+
+def rate(value: Any) -> str | None:
+    return None if value is None else f"{Decimal(str(value)):.4f}"
+
+
+def assert_exports_agree(user: User, params: dict[str, Any], expected: dict[str, Any]) -> None:
+    """The collection, work-order and time-bank panels' figures are the totals of the Excel
+    exports of their lists, narrowed to the same place and period."""
+    client = as_user(user)
+    collection = expected["collection"]
+    [rows] = sheets(
+        client.get(
+            "/billing/collection/export/",
+            {"period": collection["period"], "table": "compound", **params},
+        )
+    ).values()
+    total = rows[-1]
+    assert (money(total[1]), money(total[2])) == (collection["billed"], collection["paid"])
+    assert rate(total[3]) == collection["rate"]
+
+    orders = expected["work_orders"]
+    [rows] = sheets(
+        client.get(
+            "/workorders/reports/export/",
+            {"period": orders["period"], "by": "compound", **params},
+        )
+    ).values()
+    total = dict(zip(rows[0], rows[-1], strict=True))
+    assert total["Orders reported"] == orders["created"]
+    assert rate(total["Response rate"]) == orders["response_rate"]
+    assert rate(total["Resolution rate"]) == orders["resolution_rate"]
+    assert rate(total["Satisfaction rate"]) == orders["satisfaction_rate"]
+    hours = total["Average hours to verify"]
+    assert (None if hours is None else f"{Decimal(str(hours)):.1f}") == orders[
+        "avg_hours_to_verify"
+    ]
+
+    timebank = expected["timebank"]
+    month = timebank["period"]
+    workbook = sheets(
+        client.get("/timebank/reports/export.xlsx", {"from": month, "to": month, **params})
+    )
+    summary = next(iter(workbook.values()))
+    figures = [row[1] for row in summary[1:]]
+    assert figures[0] == timebank["minutes_verified"]
+    assert money(figures[1]) == timebank["offsets_yuan"]
+    assert money(figures[3]) == timebank["pool_balance"]
+    assert (figures[4], figures[5]) == (timebank["volunteer_orgs"], timebank["volunteers"])
 
 
 def test_the_dashboard_charts_the_trends_of_the_api(cast: Cast) -> None:
