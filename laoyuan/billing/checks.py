@@ -7,8 +7,9 @@ sound.
 
 from collections.abc import Callable, Iterator
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import Coalesce
 
 from laoyuan.billing.enums import AccountKind, EntryKind
@@ -18,12 +19,13 @@ from laoyuan.billing.models import (
     Bill,
     BillSummary,
     JournalEntry,
+    OwingAccount,
     Payment,
     Posting,
     Receipt,
     ReceiptCounter,
 )
-from laoyuan.billing.services.ledger import SUMMARY_KEY, bill_figures
+from laoyuan.billing.services.ledger import OWING_KEY, SUMMARY_KEY, bill_figures
 from laoyuan.core.money import to_fen
 
 # Amounts are whole fen, so a true discrepancy is at least 0.01. SQLite sums decimals as binary
@@ -184,11 +186,39 @@ def summaries_match_bills() -> Iterator[str]:
             return
 
 
+def owing_rows_match_bills() -> Iterator[str]:
+    """Each household account owing on bills has its row with the month of its oldest bill
+    still owing, and no other account has one."""
+    keys = list(OWING_KEY)
+    owing = Bill.objects.filter(amount__gt=F("paid")).order_by()
+    expected = {
+        tuple(row[k] for k in keys): row["since"]
+        for row in owing.values(*keys).annotate(since=Min("period"))
+    }
+    kept = {
+        tuple(row[k] for k in keys): row["oldest"]
+        for row in OwingAccount.objects.values(*keys, "oldest")
+    }
+    for key in sorted(set(expected) | set(kept), key=str):
+        if expected.get(key) != kept.get(key):
+            account, compound, company = key[:3]
+            yield (
+                f"account {account} owes on bills of company {company} in compound {compound} "
+                f"since {_month(expected.get(key))}; its owing row says {_month(kept.get(key))}"
+            )
+            return
+
+
+def _month(day: Any) -> str:
+    return "never" if day is None else f"{day:%Y-%m}"
+
+
 CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
     ("every entry balances", entries_balance),
     ("bill lines sit on the bill's account", bill_lines_on_bill_accounts),
     ("bills match their postings", bills_match_postings),
     ("monthly bill summaries match the bills", summaries_match_bills),
+    ("households in arrears match the bills", owing_rows_match_bills),
     ("reversals mirror their originals", reversals_mirror),
     ("payments are posted", payments_posted),
     ("receipts are numbered without gaps", receipts_gapless),

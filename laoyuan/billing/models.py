@@ -330,6 +330,38 @@ class BillSummary(models.Model):
         return f"bills of compound {self.compound_id} {self.period:%Y-%m}"
 
 
+class OwingAccount(models.Model):
+    """A household account that still owes on bills of a company, with the month of its oldest
+    such bill (欠费户): what arrears by age count households from, instead of every bill still
+    owing. Kept in step with the bills by the services that write them
+    (``services.ledger.refresh_owing``), under the account's lock; ``ledger_check`` proves it."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="+")
+    compound = models.ForeignKey("places.Compound", on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey("orgs.PropertyCompany", on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey("places.District", on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey("places.Street", on_delete=models.PROTECT, related_name="+")
+    oldest = models.DateField(_("oldest month owing"))
+
+    class Meta:
+        verbose_name = _("household in arrears (欠费户)")
+        verbose_name_plural = _("households in arrears")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "compound", "company", "district", "street"],
+                name="one_owing_row_per_account_key",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["district", "oldest"]),
+            models.Index(fields=["street", "oldest"]),
+            models.Index(fields=["company", "oldest"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"account {self.account_id} owes since {self.oldest:%Y-%m}"
+
+
 class Payment(models.Model):
     """Money received for a house. The (company, reference) pair is the idempotency key."""
 

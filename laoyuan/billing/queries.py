@@ -49,6 +49,7 @@ from laoyuan.billing.models import (
     BillSummary,
     FeeScheme,
     JournalEntry,
+    OwingAccount,
     Payment,
     Posting,
 )
@@ -438,7 +439,7 @@ def _collection_summaries(user: Any) -> QuerySet[BillSummary]:
     return BillSummary.objects.filter(collection_q(user))
 
 
-def _narrowed[B: (Bill, BillSummary)](
+def _narrowed[B: (Bill, BillSummary, OwingAccount)](
     bills: QuerySet[B], *, street_id: int | None, community_id: int | None
 ) -> QuerySet[B]:
     """``bills`` (or their summaries) of one street and/or one community (None: any)."""
@@ -478,38 +479,44 @@ def arrears_by_age(
     compound_id: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Overdue fees by months overdue: ``{"1-3": {"households": n, "amount": Decimal}, ...}``
-    in the order of ``ARREARS_BUCKETS``. One query.
+    in the order of ``ARREARS_BUCKETS``. Two queries.
 
     A bill's months overdue are the months from its period to ``as_of``'s month (a bill of
     ``as_of``'s own month is not overdue). As in an accounts-receivable ageing, each bill's
     outstanding amount counts in its own bucket, so the amounts add up to everything overdue;
     each household counts once, in the bucket of its oldest overdue bill, so the households add
-    up to the number in arrears. Amounts are what is outstanding today."""
+    up to the number in arrears. Amounts are what is outstanding today. The amounts are summed
+    from the monthly bill summaries (a bill never holds more paid than its amount, so what its
+    month's bills still owe is their amount less paid), the households from the owing rows
+    (each account's oldest month still owing)."""
     month = calc.month_start(as_of)
-    bills = _overdue(_collection_bills(user), as_of)
-    bills = _narrowed(bills, street_id=street_id, community_id=community_id)
+    places = {"street_id": street_id, "community_id": community_id}
+    summaries = _narrowed(_collection_summaries(user).filter(period__lt=month).order_by(), **places)
+    owing = _narrowed(
+        OwingAccount.objects.filter(collection_q(user), oldest__lt=month).order_by(), **places
+    )
     if compound_id is not None:
-        bills = bills.filter(compound_id=compound_id)
-    aggregates: dict[str, Any] = {}
+        summaries = summaries.filter(compound_id=compound_id)
+        owing = owing.filter(compound_id=compound_id)
+    amounts: dict[str, Any] = {}
+    older: dict[str, Any] = {}
     for index, (fewest, most) in enumerate(_BUCKET_MONTHS):
         in_bucket = Q(period__lte=calc.add_months(month, -fewest))
         if most is not None:
             in_bucket &= Q(period__gte=calc.add_months(month, -most))
-        aggregates[f"amount_{index}"] = Coalesce(Sum(OUTSTANDING, filter=in_bucket), ZERO)
+        amounts[f"amount_{index}"] = Coalesce(Sum(OUTSTANDING, filter=in_bucket), ZERO)
         # Households with an overdue bill at least this old.
-        aggregates[f"older_{index}"] = Count(
-            "account",
-            distinct=True,
-            filter=Q(period__lte=calc.add_months(month, -fewest)),
+        older[f"older_{index}"] = Count(
+            "account", distinct=True, filter=Q(oldest__lte=calc.add_months(month, -fewest))
         )
-    row = bills.aggregate(**aggregates)
+    row = {**summaries.aggregate(**amounts), **owing.aggregate(**older)}
     result: dict[str, dict[str, Any]] = {}
     for index, bucket in enumerate(ARREARS_BUCKETS):
         # Households whose oldest overdue bill is in this bucket: those with one at least this
         # old, less those with one older than the bucket.
-        older = row.get(f"older_{index + 1}", 0)
+        households_older = row.get(f"older_{index + 1}", 0)
         result[bucket] = {
-            "households": row[f"older_{index}"] - older,
+            "households": row[f"older_{index}"] - households_older,
             "amount": to_fen(row[f"amount_{index}"]),
         }
     return result

@@ -41,6 +41,7 @@ from laoyuan.billing.services.ledger import (
     company_account,
     post_entries,
     refresh_bills,
+    refresh_owing,
     summarise_bills,
 )
 from laoyuan.imports.columns import Column, SheetSpec
@@ -268,6 +269,10 @@ def _write_openings(
     for start in range(0, len(ids), 2000):
         part = ids[start : start + 2000]
         summarise_bills(f"id IN ({', '.join(['%s'] * len(part))})", part)
+        refresh_owing(
+            f"SELECT account_id FROM billing_bill WHERE id IN ({', '.join(['%s'] * len(part))})",
+            part,
+        )
     opening_account = company_account(company, AccountKind.OPENING)
     post_entries(
         [

@@ -19,6 +19,7 @@ from laoyuan.billing.services.ledger import (
     household_account,
     lock_account,
     post_entry,
+    refresh_owing,
     summarise_bills,
 )
 from laoyuan.places.models import House
@@ -90,6 +91,7 @@ def issue_bill(
                     actor=actor,
                 )
                 allocate_credit(account=account, actor=actor)
+            refresh_owing("SELECT id FROM billing_account WHERE id = %s", [account.pk])
     except IntegrityError:
         # Another run issued this bill between our check and our insert.
         return Bill.objects.get(house=house, period=period), False

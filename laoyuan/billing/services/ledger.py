@@ -21,7 +21,15 @@ from laoyuan.billing.enums import (
     AccountKind,
     EntryKind,
 )
-from laoyuan.billing.models import ZERO, Account, Bill, BillSummary, JournalEntry, Posting
+from laoyuan.billing.models import (
+    ZERO,
+    Account,
+    Bill,
+    BillSummary,
+    JournalEntry,
+    OwingAccount,
+    Posting,
+)
 from laoyuan.core.money import to_fen
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import Compound, House
@@ -33,6 +41,8 @@ CHARGED_KINDS = (EntryKind.CHARGE, EntryKind.OPENING)
 BULK_BATCH = 2000
 # What a monthly bill summary (``BillSummary``) is keyed by, as columns of billing_bill.
 SUMMARY_KEY = ("compound_id", "company_id", "district_id", "street_id", "period", "trial")
+# What an owing row (``OwingAccount``) is keyed by, as columns of billing_bill.
+OWING_KEY = ("account_id", "compound_id", "company_id", "district_id", "street_id")
 
 
 class LedgerError(Exception):
@@ -387,22 +397,32 @@ def bill_figures(bill_ids: Iterable[int]) -> dict[int, tuple[Decimal, Decimal]]:
 
 
 def refresh_bills(bill_ids: Iterable[int]) -> None:
-    """Rewrite the derived ``amount`` and ``paid`` of these bills from their postings, and move
-    their monthly summaries by the same differences."""
+    """Rewrite the derived ``amount`` and ``paid`` of these bills from their postings, move
+    their monthly summaries by the same differences and rewrite their accounts' owing rows."""
     figures = bill_figures(bill_ids)
-    stored = Bill.objects.filter(pk__in=figures).values_list("pk", "amount", "paid", *SUMMARY_KEY)
+    stored = Bill.objects.filter(pk__in=figures).values_list(
+        "pk", "account_id", "amount", "paid", *SUMMARY_KEY
+    )
     changed = []
     moved: dict[tuple[Any, ...], tuple[Decimal, Decimal]] = {}
-    for pk, amount, paid, *key in stored:
+    accounts: set[int] = set()
+    for pk, account_id, amount, paid, *key in stored:
         new_amount, new_paid = figures[pk]
         if (new_amount, new_paid) == (amount, paid):
             continue
         changed.append((pk, new_amount, new_paid))
+        accounts.add(account_id)
         before = moved.get(tuple(key), (ZERO, ZERO))
         moved[tuple(key)] = (before[0] + new_amount - amount, before[1] + new_paid - paid)
     for start in range(0, len(changed), BULK_BATCH):
         _write_bill_figures(changed[start : start + BULK_BATCH])
     _move_summaries(moved)
+    ordered = sorted(accounts)
+    for start in range(0, len(ordered), BULK_BATCH):
+        part = ordered[start : start + BULK_BATCH]
+        refresh_owing(
+            f"SELECT id FROM billing_account WHERE id IN ({', '.join(['%s'] * len(part))})", part
+        )
 
 
 def _summary_upsert(source: str) -> str:
@@ -449,11 +469,28 @@ def _move_summaries(moved: dict[tuple[Any, ...], tuple[Decimal, Decimal]]) -> No
             cursor.execute(_summary_upsert("VALUES " + ", ".join([row_sql] * len(batch))), params)
 
 
+def refresh_owing(accounts: str, params: Sequence[Any]) -> None:
+    """Rewrite the owing rows (``OwingAccount``) of the accounts ``accounts`` selects (an SQL
+    query of account ids) from their bills still owing. Call under those accounts' locks, after
+    their bills are written: two statements, which another transaction on the same accounts
+    must not interleave."""
+    table = connection.ops.quote_name(OwingAccount._meta.db_table)
+    key = ", ".join(OWING_KEY)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({accounts})", params)
+        cursor.execute(
+            f"INSERT INTO {table} ({key}, oldest) SELECT {key}, MIN(period) FROM billing_bill "
+            f"WHERE account_id IN ({accounts}) AND amount > paid GROUP BY {key}",
+            params,
+        )
+
+
 def rebuild_summaries() -> int:
-    """Rewrite every monthly bill summary from the bills (after a restore or a repair); the
-    number of summaries written."""
+    """Rewrite every monthly bill summary and owing row from the bills (after a restore or a
+    repair); the number of summaries written."""
     BillSummary.objects.all().delete()
     summarise_bills("1 = 1", [])
+    refresh_owing("SELECT id FROM billing_account", [])
     return BillSummary.objects.count()
 
 

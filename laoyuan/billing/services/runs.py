@@ -27,7 +27,12 @@ from laoyuan.accounts.scoping import scope_for
 from laoyuan.billing import calc, sql
 from laoyuan.billing.enums import AccountKind, RunStatus, SchemeStatus
 from laoyuan.billing.models import ZERO, Account, Bill, BillingRun, FeeScheme
-from laoyuan.billing.services.ledger import allocate_credit, company_account, summarise_bills
+from laoyuan.billing.services.ledger import (
+    allocate_credit,
+    company_account,
+    refresh_owing,
+    summarise_bills,
+)
 from laoyuan.core import audit
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import Compound, District, House, Street
@@ -388,6 +393,10 @@ def bill_chunk(*, run: BillingRun, chunk: list[PlannedCompound]) -> None:
             )
             sql.lock_new_bills_accounts(cursor, run_id=run.pk, after_bill=after_bill)
             summarise_bills("run_id = %s AND id > %s", [run.pk, after_bill])
+            refresh_owing(
+                "SELECT account_id FROM billing_bill WHERE run_id = %s AND id > %s",
+                [run.pk, after_bill],
+            )
             after_entry = sql.max_id(cursor, "billing_journalentry")
             sql.insert_charges(
                 cursor,

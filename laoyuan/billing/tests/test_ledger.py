@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from laoyuan.billing import calc, checks
 from laoyuan.billing.enums import AccountKind, EntryKind, SchemeBasis
-from laoyuan.billing.models import Bill, BillSummary, JournalEntry, Posting
+from laoyuan.billing.models import Bill, BillSummary, JournalEntry, OwingAccount, Posting
 from laoyuan.billing.services.ledger import (
     LedgerError,
     Line,
@@ -238,3 +238,46 @@ def test_ledger_check_finds_a_wrong_summary_and_rebuild_mends_it(cast):
     call_command("ledger_check", "--rebuild", stdout=out)
     assert "rebuilt 1 monthly bill summaries" in out.getvalue()
     assert _summary(cast.a.compound, JAN) == [(False, Decimal("43.20"), Decimal("20.00"))]
+
+
+def _owing(house):
+    return list(
+        OwingAccount.objects.filter(account__house=house).values_list("company_id", "oldest")
+    )
+
+
+def test_owing_rows_follow_the_oldest_bill_still_owing(cast):
+    """Arrears by age count households from their owing row: the month of the oldest bill the
+    account still owes, gone when it owes nothing."""
+    posted_scheme(cast.a.compound)  # 43.20 a month for the house
+    company = cast.a.company.pk
+    assert _owing(cast.a.house) == []
+    bill(cast.a.house, JAN)
+    bill(cast.a.house, FEB)
+    assert _owing(cast.a.house) == [(company, JAN)]
+    pay(cast.a.house, "43.20")  # January paid: February is the oldest still owing
+    assert _owing(cast.a.house) == [(company, FEB)]
+    entry = pay(cast.a.house, "43.20")
+    assert _owing(cast.a.house) == []
+    reverse_entry(entry=entry, actor=None, memo="bounced")
+    assert checks.first_discrepancy() is None
+
+
+def test_ledger_check_finds_a_wrong_owing_row(cast):
+    from django.core.management import CommandError, call_command
+
+    posted_scheme(cast.a.compound)
+    bill(cast.a.house, JAN)
+    bill(cast.a.house, FEB)
+    account = household_account(cast.a.house)
+    OwingAccount.objects.filter(account=account).update(oldest=FEB)
+    with pytest.raises(
+        CommandError,
+        match=(
+            f"account {account.pk} owes on bills of company {cast.a.company.pk} in compound "
+            f"{cast.a.compound.pk} since 2026-01; its owing row says 2026-02"
+        ),
+    ):
+        call_command("ledger_check", stdout=io.StringIO())
+    call_command("ledger_check", "--rebuild", stdout=io.StringIO())
+    assert _owing(cast.a.house) == [(cast.a.company.pk, JAN)]
