@@ -27,6 +27,7 @@ house's open account, so a new occupant is never shown for a predecessor's debt.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -652,6 +653,14 @@ def collection_rate(billed: Decimal, paid: Decimal) -> Decimal | None:
     if not billed:
         return None
     return (paid / billed).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
+def collection_sum(key: Any, label: str, rows: Iterable[CollectionRow]) -> CollectionRow:
+    """One row of the sum of ``rows`` (a street's or community's compounds, say)."""
+    rows = list(rows)
+    billed = sum((row.billed for row in rows), ZERO)
+    paid = sum((row.paid for row in rows), ZERO)
+    return CollectionRow(key, label, billed, paid, collection_rate(billed, paid))
 
 
 def _row(key: Any, label: str, billed: Decimal | None, paid: Decimal | None) -> CollectionRow:

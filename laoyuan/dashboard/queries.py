@@ -20,7 +20,7 @@ from laoyuan.billing.queries import (
     CollectionRow,
     arrears_by_age,
     collection,
-    collection_rate,
+    collection_sum,
     collection_total,
     latest_billed_period,
 )
@@ -75,9 +75,7 @@ def _narrowed_total(
     rows = collection(
         user=user, period=month, by="street", street_id=street_id, community_id=community_id
     )
-    billed = sum((row.billed for row in rows), ZERO)
-    paid = sum((row.paid for row in rows), ZERO)
-    return CollectionRow(month, "", billed, paid, collection_rate(billed, paid))
+    return collection_sum(month, "", rows)
 
 
 def reads_collection(user: Any) -> bool:

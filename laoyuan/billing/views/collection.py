@@ -103,13 +103,6 @@ def _pick(rows: list[CollectionRow], key: Any, label: str) -> CollectionRow:
     return CollectionRow(key=key, label=label, billed=ZERO, paid=ZERO, rate=None)
 
 
-def _total(period: datetime.date, name: str, rows: list[CollectionRow]) -> CollectionRow:
-    """One row of the sum of ``rows`` (a street's or community's compounds)."""
-    billed = sum((row.billed for row in rows), ZERO)
-    paid = sum((row.paid for row in rows), ZERO)
-    return CollectionRow(period, name, billed, paid, queries.collection_rate(billed, paid))
-
-
 def _trend(user: Any, period: datetime.date, by: str, key: int, name: str) -> list[CollectionRow]:
     """One compound's twelve months ending with ``period``, oldest first (twelve grouped
     queries, whatever the number of compounds or bills)."""
@@ -154,7 +147,7 @@ def collection_tables(user: Any, period: datetime.date, drill: Drill) -> dict[st
         ]
         name = street.name if community is None else community.name
         return {
-            "total": _total(period, name, compounds),
+            "total": queries.collection_sum(period, name, compounds),
             "street": None,
             "company": None,
             "compound": compounds,
