@@ -289,7 +289,9 @@ def test_the_day_before_the_term_ends_the_minutes_still_count(cast, settings):
     assert ledger.expiring(account, datetime.date(2026, 9, 10)) == 180
 
 
-def test_a_rate_change_does_not_alter_past_redemptions(cast):
+def test_a_rate_change_does_not_alter_past_redemptions(cast, monkeypatch):
+    # The new rate is published on 27 November 2026 for the 28th, whatever today's date.
+    monkeypatch.setattr(exchange.timezone, "localdate", lambda *args: datetime.date(2026, 11, 27))
     h.bills(cast, 3)
     first_rate = h.rate(cast, "10.00")
     h.pool(cast)
