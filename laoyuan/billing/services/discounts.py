@@ -97,8 +97,8 @@ def grant_discount(
 
     The caller checks its own rules first (the time bank's cap and hours); this refuses with
     LedgerError, writing nothing, a discount above what the household owes or what the pool has
-    left. Locks the household's account, then the fund, then the company's receipt counter (the
-    order payments take)."""
+    left. Locks the household's account, then the fund, then the company's receipt counter, and
+    only then the bills' monthly summaries (the order every payment takes)."""
     compound, company = _payee(house)
     if amount <= ZERO or to_fen(amount) != amount:
         raise LedgerError(f"{amount} is not a positive amount in fen")
@@ -124,6 +124,7 @@ def grant_discount(
         actor=actor,
     )
     payment.save()
+    receipt = issue_receipt(payment)
     post_entry(
         kind=EntryKind.DISCOUNT,
         lines=[Line(fund, amount), Line(account, -amount)],
@@ -136,4 +137,4 @@ def grant_discount(
         actor=actor,
     )
     allocate_credit(account=account, actor=actor, payment=payment)
-    return issue_receipt(payment)
+    return receipt

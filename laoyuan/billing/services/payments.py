@@ -405,10 +405,13 @@ def take_payment(
         if winner is None:
             raise
         return winner
+    # The receipt number before the bills: every payment path locks the account, then the
+    # company's receipt counter, then the monthly summaries (record_payments too), so two
+    # payments never wait on each other's locks in a cycle.
+    receipt = issue_receipt(payment)
     clearing = company_account(company, CHANNEL_ACCOUNT[Channel(channel)])
     post_entries([_payment_draft(payment, account, clearing)], actor=actor)
     allocate_credit(account=account, actor=actor, payment=payment)
-    receipt = issue_receipt(payment)
     audit.record(
         actor=actor,
         action="payment.taken",

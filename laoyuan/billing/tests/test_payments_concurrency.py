@@ -140,3 +140,39 @@ def test_concurrent_payments_in_one_compound_both_reach_its_summary(cast):
     summary = BillSummary.objects.get(compound=cast.a.compound, period=january)
     assert (summary.amount, summary.paid) == (Decimal("73.20"), Decimal("73.20"))
     assert checks.first_discrepancy() is None
+
+
+def test_a_desk_payment_and_a_batch_in_one_compound_never_deadlock(cast):
+    """A desk payment and an imported batch of one company, paying bills of the same compound
+    and month, raced month after month: both lock the account, then the receipt counter, then
+    the month's summary, so neither ever waits on the other in a cycle (PostgreSQL would break
+    one with a deadlock error)."""
+    import datetime
+
+    from laoyuan.billing.models import BillSummary
+    from laoyuan.billing.tests.factories import bill
+
+    posted_scheme(cast.a.compound)
+    actor = cast.users[Role.COMPANY]
+    for month in range(1, 9):
+        period = datetime.date(2026, month, 1)
+        bill(cast.a.house, period)
+        bill(cast.a.neighbour_house, period)
+        row = PaymentRow(
+            house=cast.a.neighbour_house,
+            amount=Decimal("30.00"),
+            channel="bank",
+            reference=f"BATCH-{month}",
+        )
+        results = race(
+            [
+                payment(cast.a.house, actor, f"DESK-{month}", "43.20"),
+                lambda row=row: record_payments(company=cast.a.company, rows=[row], actor=actor),
+            ]
+        )
+        assert isinstance(results[0], Receipt), results
+        assert isinstance(results[1], list), results
+        summary = BillSummary.objects.get(compound=cast.a.compound, period=period)
+        assert (summary.amount, summary.paid) == (Decimal("73.20"), Decimal("73.20"))
+    assert ReceiptCounter.objects.get(company=cast.a.company).last == 16
+    assert checks.first_discrepancy() is None
