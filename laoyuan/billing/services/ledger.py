@@ -446,14 +446,16 @@ def summarise_bills(where: str, params: Sequence[Any]) -> None:
         cursor.execute(
             _summary_upsert(
                 f"SELECT {key}, SUM(amount), SUM(paid) FROM billing_bill WHERE {where} "
-                f"GROUP BY {key}"
+                f"GROUP BY {key} ORDER BY {key}"
             ),
             params,
         )
 
 
 def _move_summaries(moved: dict[tuple[Any, ...], tuple[Decimal, Decimal]]) -> None:
-    rows = [(key, amount, paid) for key, (amount, paid) in moved.items() if amount or paid]
+    """Add the differences to their summaries in key order: two transactions moving the same
+    months lock their rows in the same order, so neither waits on the other in a cycle."""
+    rows = [(key, amount, paid) for key, (amount, paid) in sorted(moved.items()) if amount or paid]
     adapt = connection.ops.adapt_datefield_value
     for start in range(0, len(rows), BULK_BATCH):
         batch = rows[start : start + BULK_BATCH]
@@ -485,9 +487,16 @@ def refresh_owing(accounts: str, params: Sequence[Any]) -> None:
         )
 
 
+@transaction.atomic
 def rebuild_summaries() -> int:
     """Rewrite every monthly bill summary and owing row from the bills (after a restore or a
-    repair); the number of summaries written."""
+    repair); the number of summaries written. On PostgreSQL the summaries are locked against
+    writers first: a payment that already moved a summary is waited for (and counted from its
+    bills), one still to move it waits and then adds its difference to the rebuilt row."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(BillSummary._meta.db_table)
+            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
     BillSummary.objects.all().delete()
     summarise_bills("1 = 1", [])
     refresh_owing("SELECT id FROM billing_account", [])

@@ -6,8 +6,17 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from laoyuan.billing import checks
-from laoyuan.billing.models import Bill
+from laoyuan.billing.models import Account, Bill
 from laoyuan.billing.services.ledger import rebuild_summaries, refresh_bills
+
+
+@transaction.atomic
+def rebuild_bills(ids: list[int]) -> None:
+    """Rewrite these bills' figures under their accounts' locks (taken in id order, as payments
+    take them), so a payment meanwhile neither reads half-written figures nor is overwritten."""
+    accounts = Bill.objects.filter(pk__in=ids).values("account_id")
+    list(Account.objects.select_for_update().filter(pk__in=accounts).order_by("pk").values("pk"))
+    refresh_bills(ids)
 
 
 class Command(BaseCommand):
@@ -31,10 +40,9 @@ class Command(BaseCommand):
         if options["rebuild"]:
             ids = list(Bill.objects.order_by("pk").values_list("pk", flat=True))
             for start in range(0, len(ids), 5000):
-                refresh_bills(ids[start : start + 5000])
+                rebuild_bills(ids[start : start + 5000])
             self.stdout.write(f"rebuilt the figures of {len(ids)} bills")
-            with transaction.atomic():
-                summaries = rebuild_summaries()
+            summaries = rebuild_summaries()
             self.stdout.write(f"rebuilt {summaries} monthly bill summaries")
         for name, check in checks.CHECKS:
             for problem in check():
