@@ -274,17 +274,6 @@ class Bill(models.Model):
             models.Index(fields=["company", "period"]),
             models.Index(fields=["street", "period"]),
             models.Index(fields=["district", "period"]),
-            # Arrears by age read the bills still owing only (a small part of a year's bills).
-            models.Index(
-                fields=["district", "period"],
-                condition=models.Q(amount__gt=models.F("paid")),
-                name="bill_owing_district_period",
-            ),
-            models.Index(
-                fields=["street", "period"],
-                condition=models.Q(amount__gt=models.F("paid")),
-                name="bill_owing_street_period",
-            ),
         ]
 
     def __str__(self) -> str:
