@@ -7,9 +7,17 @@ from django.db import DatabaseError, connection, transaction
 from hypothesis import given
 from hypothesis import strategies as st
 
+from laoyuan.accounts.enums import Role
 from laoyuan.billing import calc, checks
 from laoyuan.billing.enums import AccountKind, EntryKind, SchemeBasis
-from laoyuan.billing.models import Bill, BillSummary, JournalEntry, OwingAccount, Posting
+from laoyuan.billing.models import (
+    Bill,
+    BillSummary,
+    JournalEntry,
+    OwingAccount,
+    Posting,
+    Receipt,
+)
 from laoyuan.billing.services.ledger import (
     LedgerError,
     Line,
@@ -22,11 +30,18 @@ from laoyuan.billing.services.ledger import (
     reverse_entry,
     unallocated_credit,
 )
+from laoyuan.billing.services.payments import reverse_payment, take_payment
 from laoyuan.billing.tests.factories import bill, posted_scheme
 
 pytestmark = pytest.mark.django_db
 
 JAN, FEB, MAR = (datetime.date(2026, m, 1) for m in (1, 2, 3))
+
+
+def _take(house, amount, reference, cashier):
+    return take_payment(
+        house=house, amount=Decimal(amount), channel="cash", reference=reference, actor=cashier
+    )
 
 
 def pay(house, amount):  # A bare credit to the house, as a payment would post it.
@@ -205,17 +220,21 @@ def test_monthly_summaries_follow_bills_payments_and_reversals(cast):
     """The summaries the collection figures read move with every bill written: issued, paid,
     paid back. Two houses of one compound share its month's row."""
     posted_scheme(cast.a.compound)  # 43.20 and 30.00 a month for the two houses of side A
+    cashier = cast.users[Role.COMPANY]
     bill(cast.a.house, JAN)
     bill(cast.a.neighbour_house, JAN)
     assert _summary(cast.a.compound, JAN) == [(False, Decimal("73.20"), Decimal("0.00"))]
-    entry = pay(cast.a.house, "50.00")  # 43.20 to January, 6.80 left as credit
+    # 43.20 to January, 6.80 left as credit
+    receipt = _take(cast.a.house, "50.00", "S-1", cashier)
     assert _summary(cast.a.compound, JAN) == [(False, Decimal("73.20"), Decimal("43.20"))]
     bill(cast.a.house, FEB)  # the credit pays 6.80 of February at once
     assert _summary(cast.a.compound, FEB) == [(False, Decimal("43.20"), Decimal("6.80"))]
-    reverse_entry(entry=entry, actor=None, memo="bounced")
-    assert _summary(cast.a.compound, JAN)[0][2] + _summary(cast.a.compound, FEB)[0][2] == sum(
-        Bill.objects.filter(compound=cast.a.compound).values_list("paid", flat=True)
-    )
+    _take(cast.a.neighbour_house, "30.00", "S-2", cashier)
+    assert _summary(cast.a.compound, JAN) == [(False, Decimal("73.20"), Decimal("73.20"))]
+    reverse_payment(payment=receipt.payment, actor=cashier, reason="bounced")
+    # The bounced 50.00 is taken back from both months; the neighbour's January stays paid.
+    assert _summary(cast.a.compound, JAN) == [(False, Decimal("73.20"), Decimal("30.00"))]
+    assert _summary(cast.a.compound, FEB) == [(False, Decimal("43.20"), Decimal("0.00"))]
     assert checks.first_discrepancy() is None
 
 
@@ -255,11 +274,16 @@ def test_owing_rows_follow_the_oldest_bill_still_owing(cast):
     bill(cast.a.house, JAN)
     bill(cast.a.house, FEB)
     assert _owing(cast.a.house) == [(company, JAN)]
-    pay(cast.a.house, "43.20")  # January paid: February is the oldest still owing
+    cashier = cast.users[Role.COMPANY]
+    _take(cast.a.house, "43.20", "O-1", cashier)  # January paid: February is the oldest owing
     assert _owing(cast.a.house) == [(company, FEB)]
-    entry = pay(cast.a.house, "43.20")
+    second = _take(cast.a.house, "43.20", "O-2", cashier)
     assert _owing(cast.a.house) == []
-    reverse_entry(entry=entry, actor=None, memo="bounced")
+    reverse_payment(payment=second.payment, actor=cashier, reason="bounced")
+    assert _owing(cast.a.house) == [(company, FEB)]
+    first = Receipt.objects.get(payment__reference="O-1")
+    reverse_payment(payment=first.payment, actor=cashier, reason="bounced")
+    assert _owing(cast.a.house) == [(company, JAN)]
     assert checks.first_discrepancy() is None
 
 

@@ -435,7 +435,12 @@ def test_every_link_and_map_click_opens_for_each_office(
     """No dead ends: every link of the dashboard's header and panels and every place a map click
     leads opens (200) for the office reading it, at each level it can drill to."""
     _outlined(cast)
-    client = as_user(cast.users[role])
+    _every_link_opens(cast, as_user(cast.users[role]), drills)
+
+
+def _every_link_opens(cast: Cast, client: Any, drills: list[str]) -> set[str]:
+    """Open every link and map click of the dashboard at each drill; all that were opened."""
+    opened: set[str] = set()
     for drill in drills:
         params = {}
         if drill:
@@ -446,9 +451,30 @@ def test_every_link_and_map_click_opens_for_each_office(
         links = {unescape(url) for url in HREF.findall(body) if not url.startswith("/static/")}
         found = client.get(reverse("dashboard:map"), params).json()
         clicks = {f["properties"]["url"] for f in found["features"]}
-        assert clicks, (role, drill)
+        assert clicks, drill
         for url in sorted(links | clicks):
-            assert client.get(url).status_code == 200, (role, drill, url)
+            assert client.get(url).status_code == 200, (drill, url)
+        opened |= links | clicks
+    return opened
+
+
+def test_every_link_opens_for_a_community_office_that_is_also_a_grid_worker_elsewhere(
+    cast: Cast,
+) -> None:
+    """One person, two roles in two streets: community office of A's community and grid worker
+    in B. Each link is narrowed to what the role that reaches the place may open: A's community
+    reaches the collection page, B's grid only its list of compounds."""
+    from laoyuan.factories import grant, user_with
+
+    _outlined(cast)
+    user = user_with(Role.COMMUNITY, cast.a.community)
+    grant(user, Role.GRID, cast.b.grid)
+    opened = _every_link_opens(cast, as_user(user), ["", "community=a"])
+    assert f"/places/compounds/?grid={cast.b.grid.pk}" in opened
+    assert f"{DASHBOARD}?community={cast.a.community.pk}" in opened
+    assert f"/billing/collection/?community={cast.a.community.pk}" in opened
+    assert not any(f"street={cast.a.street.pk}" in url for url in opened), sorted(opened)
+    assert not any(f"community={cast.b.community.pk}" in url for url in opened), sorted(opened)
 
 
 def test_a_community_office_drills_from_a_grid_to_its_community(cast: Cast) -> None:
