@@ -44,6 +44,7 @@ from laoyuan.imports.bulk import insert_rows
 from laoyuan.orgs.enums import CompanyKind
 from laoyuan.orgs.models import Committee
 from laoyuan.places.models import Building, Compound, House
+from laoyuan.workorders import summaries
 from laoyuan.workorders.enums import AWAITING_RESPONSE, UNRESOLVED, Action, Channel, Status
 from laoyuan.workorders.models import Category, Event, Partner, ProblemList, Team, WorkOrder
 from laoyuan.workorders.services.transitions import (
@@ -934,11 +935,13 @@ def write_workorders(writer: Any) -> None:
     if batch:
         events += _flush(batch)
         orders += len(batch)
+    months = summaries.rebuild()  # the orders were written in bulk, past the services
     writer.count("work_orders", orders)
     writer.count("work_order_events", events)
     writer.count("problem_lists", lists_written)
     writer.stage(
         "work orders",
         f"{orders} orders with {events} timeline events until "
-        f"{timezone.localtime(now):%Y-%m-%d %H:%M}, {lists_written} problem lists",
+        f"{timezone.localtime(now):%Y-%m-%d %H:%M}, {lists_written} problem lists, "
+        f"{months} monthly summaries",
     )

@@ -294,6 +294,8 @@ class WorkOrder(models.Model):
             models.Index(fields=["requester", "created_at"]),
             models.Index(fields=["status", "response_due"]),
             models.Index(fields=["status", "resolution_due"]),
+            # The dashboard counts this month's orders due so far (whatever their status).
+            models.Index(fields=["resolution_due"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -317,6 +319,50 @@ class WorkOrder(models.Model):
         if self.status in AWAITING_RESPONSE and now > self.response_due:
             return True
         return self.status in UNRESOLVED and now > self.resolution_due
+
+
+class OrderMonth(models.Model):
+    """The orders of one compound, company and month counted as the rates count them (工单月汇总):
+    each figure in the month of its own date (created, accepted, due, rated, verified), for the
+    orders given to one company (none: not yet dispatched), complaints apart (a company reads
+    the complaints of its compounds only when they are given to it). What the dashboard's
+    twelve-month trend reads instead of a year of orders. ``workorders.summaries`` rewrites a
+    compound's months in the transaction that changes one of its orders."""
+
+    district = models.ForeignKey("places.District", on_delete=models.PROTECT, related_name="+")
+    street = models.ForeignKey("places.Street", on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey("places.Community", on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey("places.Grid", on_delete=models.PROTECT, related_name="+")
+    compound = models.ForeignKey("places.Compound", on_delete=models.PROTECT, related_name="+")
+    company = models.ForeignKey(
+        "orgs.PropertyCompany", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    complaint = models.BooleanField(_("complaint"))
+    month = models.DateField(_("month"))
+    created = models.PositiveIntegerField(_("created"))
+    responded = models.PositiveIntegerField(_("accepted in time"))
+    due = models.PositiveIntegerField(_("due"))
+    resolved = models.PositiveIntegerField(_("verified in time"))
+    rated = models.PositiveIntegerField(_("rated"))
+    satisfied = models.PositiveIntegerField(_("satisfied"))
+    accepted = models.PositiveIntegerField(_("accepted"))
+    verified = models.PositiveIntegerField(_("verified"))
+    accept_time = models.DurationField(_("time to accept"))
+    verify_time = models.DurationField(_("time to verify"))
+
+    class Meta:
+        verbose_name = _("work orders of a month (工单月汇总)")
+        verbose_name_plural = _("work orders by month")
+        indexes = [
+            models.Index(fields=["compound", "month"]),
+            models.Index(fields=["district", "month"]),
+            models.Index(fields=["street", "month"]),
+            models.Index(fields=["community", "month"]),
+            models.Index(fields=["company", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"orders of compound {self.compound_id} {self.month:%Y-%m}"
 
 
 class Event(models.Model):

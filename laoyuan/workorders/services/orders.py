@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.places.models import Compound, House
+from laoyuan.workorders import summaries
 from laoyuan.workorders.enums import Action, Channel, Status
 from laoyuan.workorders.models import Category, Partner, ProblemList, Team, WorkOrder
 from laoyuan.workorders.scoping import INTAKE_ROLES, place_covers
@@ -152,6 +153,7 @@ def create_order(
             response_due=now + datetime.timedelta(hours=category.response_hours),
             resolution_due=now + datetime.timedelta(hours=category.resolution_hours),
         )
+        summaries.refresh(order.compound_id, summaries.order_months(order))
         log_step(
             order=order,
             action=Action.CREATE,

@@ -23,7 +23,7 @@ from laoyuan.accounts.enums import Role
 from laoyuan.accounts.scoping import scope_for
 from laoyuan.core import audit
 from laoyuan.orgs.models import Committee, PropertyCompany
-from laoyuan.workorders import notices
+from laoyuan.workorders import notices, summaries
 from laoyuan.workorders.enums import Action, Escalation, Status
 from laoyuan.workorders.models import Event, Photo, Team, WorkOrder
 from laoyuan.workorders.scoping import order_place_covers
@@ -402,6 +402,7 @@ def transition(
                 status=order.status,
                 allowed=allowed,
             )
+        months = summaries.order_months(order)
         role, on_behalf = SYSTEM, False
         if SYSTEM not in move.hands:
             held = next(
@@ -430,6 +431,7 @@ def transition(
             setattr(order, stamp, now)
         order.updated_at = now
         order.save()
+        summaries.refresh(order.compound_id, months | summaries.order_months(order))
         log_step(
             order=order,
             action=action,
@@ -581,6 +583,7 @@ def route_to_station(*, order: WorkOrder, station: Team, now: datetime.datetime)
         order.dispatched_at = now
         order.updated_at = now
         order.save(update_fields=["team", "company", "status", "dispatched_at", "updated_at"])
+        summaries.refresh(order.compound_id, summaries.order_months(order))
         log_step(
             order=order,
             action=Action.DISPATCH,

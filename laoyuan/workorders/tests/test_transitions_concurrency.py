@@ -89,3 +89,24 @@ def test_a_cancel_racing_an_accept_leaves_one_story(cast):
         "dispatch",
         "accept" if order.status == Status.ACCEPTED else "cancel",
     ]
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_steps_on_orders_of_one_compound_keep_its_monthly_summary(cast):
+    """Four orders of one compound accepted at the same moment by four hands: each rewrites the
+    compound's month under its advisory lock, so the summary counts all four (without the
+    lock, two rewrites of one month would each insert a row, or one would lose the other's)."""
+    from laoyuan.workorders import summaries
+    from laoyuan.workorders.models import OrderMonth
+
+    orders = [walk(cast, report(cast, _repair()), Status.DISPATCHED) for _ in range(4)]
+    hands = [cast.users[Role.COMPANY]] + [user_with(Role.COMPANY, cast.a.company) for _ in "abc"]
+    outcomes = _race(
+        [(order.pk, hand, Action.ACCEPT, {}) for order, hand in zip(orders, hands, strict=True)]
+    )
+    assert outcomes == [Status.ACCEPTED] * 4
+    assert list(summaries.mismatches()) == []
+    month = summaries.month_of(orders[0].created_at)
+    row = OrderMonth.objects.get(compound=cast.a.compound, month=month)
+    assert (row.created, row.accepted) == (4, 4)
