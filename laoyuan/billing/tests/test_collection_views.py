@@ -377,3 +377,19 @@ def test_collection_page_queries_do_not_grow_with_compounds(billed: Cast) -> Non
 
     assert count() == top
     assert count(street=billed.a.street.pk) == street
+
+
+def test_a_company_sees_the_bills_of_a_compound_it_handed_over_without_a_dead_link(
+    billed: Cast,
+) -> None:
+    """Its bills stay the company's figures after another company takes the compound over,
+    but the compound's own collection page is no longer the company's: its row has no link."""
+    from laoyuan.places.models import Compound
+
+    Compound.objects.filter(pk=billed.a.compound.pk).update(company=billed.b.company)
+    html = page(billed, Role.COMPANY)
+    assert table(html, "compound") == [("甲一号院", "73.20", "30.00", "40.98%")]
+    assert f"compound={billed.a.compound.pk}" not in html
+    district = page(billed, Role.DISTRICT, period=PERIOD, street=billed.a.street.pk)
+    compound_link = f"{URL}?period={PERIOD}&amp;compound={billed.a.compound.pk}"
+    assert f'<a href="{compound_link}">甲一号院</a>' in district

@@ -10,6 +10,7 @@ workers).
 """
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -168,8 +169,14 @@ def _percent(rate: Decimal | None) -> Decimal | None:
     return None if rate is None else rate * 100
 
 
-def _shown(rows: list[CollectionRow] | None, link: str | None, base: dict[str, str | int]) -> Any:
-    """Rows as the template shows them: the rate in percent and the drill-down link."""
+def _shown(
+    rows: list[CollectionRow] | None,
+    link: str | None,
+    base: dict[str, str | int],
+    opens: Collection[Any] | None = None,
+) -> Any:
+    """Rows as the template shows them: the rate in percent and the drill-down link (only to
+    the keys in ``opens``, when given)."""
     if rows is None:
         return None
     url = reverse("billing:collection_page")
@@ -177,10 +184,22 @@ def _shown(rows: list[CollectionRow] | None, link: str | None, base: dict[str, s
         {
             "row": row,
             "percent": _percent(row.rate),
-            "url": f"{url}?{urlencode({**base, link: row.key})}" if link else None,
+            "url": f"{url}?{urlencode({**base, link: row.key})}"
+            if link and (opens is None or row.key in opens)
+            else None,
         }
         for row in rows
     ]
+
+
+def _compounds_open(user: Any, rows: list[CollectionRow] | None) -> set[int]:
+    """The compounds of ``rows`` whose own page the reader opens: a company still sees the
+    bills of a compound it no longer serves, but not the compound (one query)."""
+    if not rows:
+        return set()
+    keys = [row.key for row in rows]
+    found = scoped(Compound.objects.filter(pk__in=keys), user, COLLECTION_ROLES)
+    return set(found.values_list("pk", flat=True))
 
 
 @login_required
@@ -208,7 +227,12 @@ def collection_page(request: HttpRequest) -> HttpResponse:
                 if by_street is not None and (len(by_street) > 1 or district)
                 else None,
                 "by_company": _shown(tables["company"], None, base),
-                "by_compound": _shown(tables["compound"], "compound", base),
+                "by_compound": _shown(
+                    tables["compound"],
+                    "compound",
+                    base,
+                    _compounds_open(user, tables["compound"]),
+                ),
                 "by_month": _shown(tables["month"], None, base),
                 "arrears": [
                     {"bucket": bucket, "label": ARREARS_BUCKET_LABELS[bucket], **figures}
