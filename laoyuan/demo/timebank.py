@@ -43,6 +43,7 @@ from laoyuan.demo.shape import apportion
 from laoyuan.demo.workorders import demo_now
 from laoyuan.people.models import Residency
 from laoyuan.places.models import Compound, House
+from laoyuan.timebank import summaries
 from laoyuan.timebank.enums import (
     Category,
     ClaimStatus,
@@ -726,6 +727,7 @@ def write_timebank(writer: Any) -> None:
         postings.append((entry_id, issued.pk, -c.minutes))
         earned[house_id].append((timezone.localtime(c.start).date(), c.minutes))
     insert_rows(HourPosting, ["entry_id", "account_id", "minutes"], postings)
+    summaries.rebuild()  # the entries were written in bulk, past the ledger service
     by_status: dict[str, int] = defaultdict(int)
     for c in claims:
         by_status[c.status] += 1

@@ -1,6 +1,6 @@
 """Checks that the hours ledger is whole, behind ``manage.py timebank_check``: every entry sums
 to zero, no household holds fewer than zero minutes, every verified claim posted its minutes once
-and every redemption took its minutes out."""
+every redemption took its minutes out, and the monthly verified hours equal the postings."""
 
 from collections.abc import Callable, Iterator
 
@@ -69,11 +69,20 @@ def redemptions_posted() -> Iterator[str]:
         yield f"redemption {redemption.pk} of {redemption.minutes} min took {-redemption.taken}"
 
 
+def months_match_ledger() -> Iterator[str]:
+    from laoyuan.timebank import summaries
+
+    for problem in summaries.mismatches():
+        yield problem
+        return
+
+
 CHECKS: list[tuple[str, Callable[[], Iterator[str]]]] = [
     ("every hours entry balances", entries_balance),
     ("no household holds fewer than zero minutes", households_not_negative),
     ("verified claims posted their minutes once", claims_posted),
     ("redemptions took their minutes", redemptions_posted),
+    ("the monthly verified hours equal the ledger", months_match_ledger),
 ]
 
 

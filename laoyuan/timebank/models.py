@@ -395,6 +395,35 @@ class HourEntry(AppendOnlyModel):
         return f"hours entry {self.pk} {self.kind}"
 
 
+class HoursMonth(Placed):
+    """The verified minutes of one compound's claims in one month (工时月汇总): the household
+    postings of ``earn`` entries (and their reversals) by the day they count from, placed by
+    their claim. What the dashboard's minutes verified read instead of the month's postings;
+    ``summaries.add_earned`` adds each entry in the transaction that posts it."""
+
+    compound = models.ForeignKey("places.Compound", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("month"))
+    minutes = models.IntegerField(_("minutes"))
+
+    class Meta:
+        verbose_name = _("verified hours of a month (工时月汇总)")
+        verbose_name_plural = _("verified hours by month")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["compound", "month", "district", "street", "community"],
+                name="one_hours_month_per_compound",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["district", "month"]),
+            models.Index(fields=["street", "month"]),
+            models.Index(fields=["community", "month"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"hours of compound {self.compound_id} {self.month:%Y-%m}"
+
+
 class HourPosting(AppendOnlyModel):
     """One line of an hours entry: ``minutes`` debits the account when positive."""
 

@@ -41,12 +41,13 @@ from laoyuan.timebank.models import (
     Claim,
     Contribution,
     HourPosting,
+    HoursMonth,
     Pool,
     Redemption,
     Volunteer,
     VolunteerOrg,
 )
-from laoyuan.timebank.scoping import REPORT_ROLES
+from laoyuan.timebank.scoping import REPORT_ROLES, office_q
 from laoyuan.workorders.reports import Period, month_period
 
 __all__ = [
@@ -413,6 +414,24 @@ def _money(value: Decimal) -> str:
     return f"{to_fen(value):.2f}"
 
 
+def _minutes_verified(
+    user: Any, period: Period, street_id: int | None, community_id: int | None
+) -> int:
+    """Net verified minutes of the period: for whole months from the monthly summaries
+    (``summaries``), else from the postings. One query."""
+    if period.whole_months:
+        scope = reader_scope(user)
+        found = HoursMonth.objects.filter(
+            Q() if scope.everything else office_q(scope),
+            _narrow("", street_id, community_id),
+            month__gte=period.start,
+            month__lte=period.end,
+        ).aggregate(m=Sum("minutes"))
+    else:
+        found = _earned(user, period, street_id, community_id).aggregate(m=Sum("minutes"))
+    return int(found["m"] or 0)
+
+
 def figures(
     user: Any,
     period: Period,
@@ -435,9 +454,8 @@ def figures(
         from laoyuan.places.models import Community
 
         community = Community.objects.filter(pk=community_id).first()
-    earned = _earned(user, period, street_id, community_id)
     redeemed = _redeemed(user, period, street_id, community_id)
-    minutes = earned.aggregate(m=Sum("minutes"))["m"] or 0
+    minutes = _minutes_verified(user, period, street_id, community_id)
     offsets = redeemed.aggregate(y=Sum("amount"))["y"] or ZERO
     counts = people(user, street_id, community_id)
     pool_rows = (

@@ -81,6 +81,11 @@ class Period:
         return months
 
     @property
+    def whole_months(self) -> bool:
+        """From the first day of a month to the last day of a month."""
+        return self.start.day == 1 and self.end == _month_end(self.end.replace(day=1))
+
+    @property
     def label(self) -> str:
         if self.start.day == 1 and self.end == _month_end(self.start):
             return f"{self.start:%Y-%m}"
@@ -327,10 +332,6 @@ def rates(
     return Report(by=by, period=period, rows=rows, total=total_of(rows))
 
 
-def _whole_months(period: Period) -> bool:
-    return period.start.day == 1 and period.end == _month_end(period.end.replace(day=1))
-
-
 def _months_summed(
     user: Any,
     period: Period,
@@ -407,7 +408,7 @@ def figures(
     if community_id is not None:
         orders = orders.filter(community_id=community_id)
     filters = _filters(period, now)
-    if _whole_months(period):
+    if period.whole_months:
         total = total_of(
             _months_summed(user, period, now, street_id=street_id, community_id=community_id)
         )

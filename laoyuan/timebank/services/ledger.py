@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from laoyuan.billing import calc
 from laoyuan.places.models import House
+from laoyuan.timebank import summaries
 from laoyuan.timebank.enums import HourAccountKind, HourEntryKind
 from laoyuan.timebank.models import HourAccount, HourEntry, HourPosting
 
@@ -102,6 +103,12 @@ def post(
     HourPosting.objects.bulk_create(
         [HourPosting(entry=entry, account=line.account, minutes=line.minutes) for line in lines]
     )
+    if kind == HourEntryKind.EARN and claim is not None:
+        earned = sum(
+            line.minutes for line in lines if line.account.kind == HourAccountKind.HOUSEHOLD
+        )
+        if earned:
+            summaries.add_earned(claim, on, earned)
     return entry
 
 

@@ -265,7 +265,8 @@ def test_the_check_passes_on_a_whole_ledger(cast):
         "ok   every hours entry balances\n"
         "ok   no household holds fewer than zero minutes\n"
         "ok   verified claims posted their minutes once\n"
-        "ok   redemptions took their minutes\n",
+        "ok   redemptions took their minutes\n"
+        "ok   the monthly verified hours equal the ledger\n",
         None,
     )
 
@@ -300,6 +301,7 @@ def test_the_check_finds_a_planted_unbalanced_entry(cast):
         "ok   no household holds fewer than zero minutes\n"
         "ok   verified claims posted their minutes once\n"
         "ok   redemptions took their minutes\n"
+        "ok   the monthly verified hours equal the ledger\n"
     )
     assert error == "the hours ledger has discrepancies"
     assert checks.first_discrepancy() == f"hours entry {entry.pk} sums to 30 minutes"
@@ -397,3 +399,55 @@ def test_an_officer_cannot_give_a_households_hours_to_their_own_household(cast):
     assert refused.value.message_dict == {
         "to_house": ["Staff may not give a household's hours to their own household."]
     }
+
+
+def _months(cast):
+    from laoyuan.timebank.models import HoursMonth
+
+    return list(
+        HoursMonth.objects.filter(compound=cast.a.compound)
+        .order_by("month")
+        .values_list("month", "minutes")
+    )
+
+
+def test_monthly_verified_hours_follow_verifications_and_reversals(cast):
+    """Each verified claim adds its minutes to its compound's month (the month of the day they
+    count from); a reversal takes them back from that month, whenever it is made."""
+    from laoyuan.timebank import reports
+    from laoyuan.workorders.reports import month_period
+
+    h.volunteer(cast)
+    earn(cast, D(2026, 3, 10), 9, 12)  # 180 minutes in March
+    late = earn(cast, D(2026, 4, 2), 14, 16)  # 120 in April
+    earn(cast, D(2026, 4, 3), 9, 10)  # 60 in April
+    assert _months(cast) == [(D(2026, 3, 1), 180), (D(2026, 4, 1), 180)]
+    claims.reverse_claim(actor=cast.users[Role.STREET], claim=late, reason="虚报")
+    assert _months(cast) == [(D(2026, 3, 1), 180), (D(2026, 4, 1), 60)]
+    assert checks.first_discrepancy() is None
+    street = cast.users[Role.STREET]
+    april = month_period(D(2026, 4, 1))
+    assert reports.figures(street, april)["minutes_verified"] == 60
+    assert reports.report(street, april).total.minutes == 60
+    # A quarter reads the summaries too; a span of days reads the postings.
+    quarter = reports.Period(D(2026, 3, 1), D(2026, 5, 31))
+    assert reports.figures(street, quarter)["minutes_verified"] == 240
+    days = reports.Period(D(2026, 3, 10), D(2026, 4, 2))
+    assert reports.figures(street, days)["minutes_verified"] == 180
+    assert reports.figures(cast.users["outsider"], april)["minutes_verified"] == 0
+
+
+def test_the_check_finds_a_wrong_monthly_summary_and_the_rebuild_mends_it(cast):
+    from laoyuan.timebank import summaries
+    from laoyuan.timebank.models import HoursMonth
+
+    h.volunteer(cast)
+    earn(cast, D(2026, 3, 10), 9, 12)
+    HoursMonth.objects.filter(compound=cast.a.compound).update(minutes=200)
+    assert checks.first_discrepancy() == (
+        f"compound {cast.a.compound.pk} verified 180 minutes in 2026-03; "
+        "its monthly summary says 200"
+    )
+    assert summaries.rebuild() == 1
+    assert _months(cast) == [(D(2026, 3, 1), 180)]
+    assert checks.first_discrepancy() is None
