@@ -1,14 +1,31 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
 
+from laoyuan.timebank import summaries
 from laoyuan.timebank.checks import CHECKS
 
 
 class Command(BaseCommand):
-    help = "Prove the hours ledger is whole (entries balance, no household below zero, ...)."
+    help = (
+        "Prove the hours ledger is whole (entries balance, no household below zero, ...). "
+        "--rebuild first rewrites the monthly verified hours from the postings."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--rebuild",
+            action="store_true",
+            help="rewrite the monthly verified hours from the postings before checking "
+            "(after a restore or a bulk load; run it while no claim is being verified)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["rebuild"]:
+            with transaction.atomic():
+                written = summaries.rebuild()
+            self.stdout.write(f"rebuilt {written} monthly verified-hours summaries")
         failed = False
         for name, check in CHECKS:
             problems = list(check())
