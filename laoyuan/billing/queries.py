@@ -508,9 +508,12 @@ def arrears_by_age(
         amounts[f"amount_{index}"] = Coalesce(Sum(OUTSTANDING, filter=in_bucket), ZERO)
         # Households with an overdue bill at least this old.
         older[f"older_{index}"] = Count(
-            "account", distinct=True, filter=Q(oldest__lte=calc.add_months(month, -fewest))
+            "account", filter=Q(first__lte=calc.add_months(month, -fewest))
         )
-    row = {**summaries.aggregate(**amounts), **owing.aggregate(**older)}
+    # Each account once, with its oldest month (an account may owe bills of two companies):
+    # one grouping, then counts over it, instead of a distinct count per bucket.
+    accounts = owing.values("account").annotate(first=Min("oldest"))
+    row = {**summaries.aggregate(**amounts), **accounts.aggregate(**older)}
     result: dict[str, dict[str, Any]] = {}
     for index, bucket in enumerate(ARREARS_BUCKETS):
         # Households whose oldest overdue bill is in this bucket: those with one at least this

@@ -475,14 +475,23 @@ def refresh_owing(accounts: str, params: Sequence[Any]) -> None:
     """Rewrite the owing rows (``OwingAccount``) of the accounts ``accounts`` selects (an SQL
     query of account ids) from their bills still owing. Call under those accounts' locks, after
     their bills are written: two statements, which another transaction on the same accounts
-    must not interleave."""
+    must not interleave. Rows that stay as they were are not written."""
     table = connection.ops.quote_name(OwingAccount._meta.db_table)
     key = ", ".join(OWING_KEY)
+    same_bills = " AND ".join(f"bill.{name} = {table}.{name}" for name in OWING_KEY)
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {table} WHERE account_id IN ({accounts})", params)
+        # Only what changed is written (most payments leave the oldest month as it was), so
+        # the rows are not rewritten, and left dead, on every payment.
+        cursor.execute(
+            f"DELETE FROM {table} WHERE account_id IN ({accounts}) AND NOT EXISTS (SELECT 1 "
+            f"FROM billing_bill bill WHERE {same_bills} AND bill.amount > bill.paid)",
+            params,
+        )
         cursor.execute(
             f"INSERT INTO {table} ({key}, oldest) SELECT {key}, MIN(period) FROM billing_bill "
-            f"WHERE account_id IN ({accounts}) AND amount > paid GROUP BY {key}",
+            f"WHERE account_id IN ({accounts}) AND amount > paid GROUP BY {key} ORDER BY {key} "
+            f"ON CONFLICT ({key}) DO UPDATE SET oldest = excluded.oldest "
+            f"WHERE {table}.oldest <> excluded.oldest",
             params,
         )
 
