@@ -310,22 +310,30 @@ def pools_total(rows: list[PoolRow]) -> PoolRow:
 
 
 def people(
-    user: Any, street_id: int | None = None, community_id: int | None = None
+    user: Any,
+    street_id: int | None = None,
+    community_id: int | None = None,
+    *,
+    low_income: bool = True,
 ) -> dict[str, int]:
-    """Active volunteer organisations, active volunteers and the low-income ones (two queries)."""
+    """Active volunteer organisations, active volunteers and (unless ``low_income`` is False:
+    the overview does not show them, and they join every volunteer to their person) the
+    low-income ones. Two queries."""
     narrow = _narrow("", street_id, community_id)
     orgs = scoped(VolunteerOrg.objects.all(), user, REPORT_ROLES).filter(narrow, active=True)
+    figures = {"n": Count("id")}
+    if low_income:
+        figures["low"] = Count("id", filter=Q(person__low_income=True))
     volunteers = (
         scoped(Volunteer.objects.all(), user, REPORT_ROLES)
         .filter(narrow, active=True)
         .order_by()
-        .aggregate(n=Count("id"), low=Count("id", filter=Q(person__low_income=True)))
+        .aggregate(**figures)
     )
-    return {
-        "volunteer_orgs": orgs.count(),
-        "volunteers": volunteers["n"],
-        "low_income_volunteers": volunteers["low"],
-    }
+    counts = {"volunteer_orgs": orgs.count(), "volunteers": volunteers["n"]}
+    if low_income:
+        counts["low_income_volunteers"] = volunteers["low"]
+    return counts
 
 
 def claim_counts(
@@ -457,7 +465,7 @@ def figures(
     redeemed = _redeemed(user, period, street_id, community_id)
     minutes = _minutes_verified(user, period, street_id, community_id)
     offsets = redeemed.aggregate(y=Sum("amount"))["y"] or ZERO
-    counts = people(user, street_id, community_id)
+    counts = people(user, street_id, community_id, low_income=False)
     pool_rows = (
         pools(user, street_id, community) if community_id is None or community is not None else []
     )
