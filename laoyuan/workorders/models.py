@@ -288,6 +288,7 @@ class WorkOrder(models.Model):
             models.Index(fields=["company", "status"]),
             models.Index(fields=["community", "status"]),
             models.Index(fields=["street", "status"]),
+            models.Index(fields=["district", "status"]),
             models.Index(fields=["district", "created_at"]),
             models.Index(fields=["street", "created_at"]),
             models.Index(fields=["house", "created_at"]),
