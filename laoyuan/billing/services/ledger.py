@@ -478,14 +478,16 @@ def refresh_owing(accounts: str, params: Sequence[Any]) -> None:
     must not interleave. Rows that stay as they were are not written."""
     table = connection.ops.quote_name(OwingAccount._meta.db_table)
     key = ", ".join(OWING_KEY)
-    same_bills = " AND ".join(f"bill.{name} = {table}.{name}" for name in OWING_KEY)
     with connection.cursor() as cursor:
         # Only what changed is written (most payments leave the oldest month as it was), so
-        # the rows are not rewritten, and left dead, on every payment.
+        # the rows are not rewritten, and left dead, on every payment. The keys still owing are
+        # one uncorrelated subquery on the accounts' bills (a correlated one lets SQLite, which
+        # has no statistics, look each row's bills up on any of the bill indexes).
         cursor.execute(
-            f"DELETE FROM {table} WHERE account_id IN ({accounts}) AND NOT EXISTS (SELECT 1 "
-            f"FROM billing_bill bill WHERE {same_bills} AND bill.amount > bill.paid)",
-            params,
+            f"DELETE FROM {table} WHERE account_id IN ({accounts}) AND ({key}) NOT IN "
+            f"(SELECT {key} FROM billing_bill WHERE account_id IN ({accounts}) "
+            f"AND amount > paid)",
+            [*params, *params],
         )
         cursor.execute(
             f"INSERT INTO {table} ({key}, oldest) SELECT {key}, MIN(period) FROM billing_bill "
