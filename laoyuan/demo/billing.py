@@ -22,10 +22,21 @@ from typing import Any
 
 from laoyuan.billing.calc import add_months, month_start
 from laoyuan.billing.enums import Channel, SchemeBasis, SchemeStatus
-from laoyuan.billing.models import Bill, BillingRun, FeeScheme
+from laoyuan.billing.models import (
+    Bill,
+    BillingRun,
+    BillSummary,
+    FeeScheme,
+    JournalEntry,
+    OwingAccount,
+    Payment,
+    Posting,
+    Receipt,
+)
 from laoyuan.billing.services.payments import PaymentRow, record_payments
 from laoyuan.billing.services.runs import execute_run
 from laoyuan.core.money import to_fen
+from laoyuan.demo.db import analyze
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.enums import ManagementMode, OpenSpace
 from laoyuan.places.models import Compound, House
@@ -38,6 +49,11 @@ PROFESSIONAL_AREA_RATES = (Decimal("0.60"), Decimal("0.75"), Decimal("0.90"), De
 CHANNELS: tuple[str, ...] = (Channel.CASH, Channel.ONLINE, Channel.BANK, Channel.POS)
 CHANNEL_WEIGHTS = (35, 35, 15, 15)
 PAYMENT_BATCH = 5000
+# The tables a payment writes to (or rewrites rows of).
+PAYMENT_TABLES = [
+    model._meta.db_table
+    for model in (Payment, Receipt, JournalEntry, Posting, Bill, BillSummary, OwingAccount)
+]
 
 PACKAGE_AREA = [
     {"item": "门岗保安", "standard": "定岗保安24小时值守"},
@@ -251,7 +267,7 @@ def write_payments(
             )
     houses = House.objects.in_bulk(list(by_house))
     companies = PropertyCompany.objects.in_bulk(list(rows))
-    total = 0
+    total = analyzed = 0
     for company_id in sorted(rows):
         company_rows = sorted(rows[company_id])
         for start in range(0, len(company_rows), PAYMENT_BATCH):
@@ -270,6 +286,10 @@ def write_payments(
             ]
             record_payments(company=companies[company_id], rows=batch, actor=actor)
             total += len(batch)
+            if total >= max(PAYMENT_BATCH, 2 * analyzed):
+                # Each time the ledger has doubled, so later batches are planned on its size.
+                analyze(*PAYMENT_TABLES)
+                analyzed = total
         progress(f"  payments of company {company_id}: {len(company_rows)}")
     return total
 

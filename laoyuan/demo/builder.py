@@ -21,6 +21,7 @@ from laoyuan.accounts.enums import Role
 from laoyuan.core import audit
 from laoyuan.demo import names
 from laoyuan.demo.billing import write_billing
+from laoyuan.demo.db import analyze
 from laoyuan.demo.households import BATCH, write_street
 from laoyuan.demo.plan import (
     HISTORY_START,
@@ -182,6 +183,7 @@ class Writer:
         self._clock = now
         self.stages.append((name, seconds))
         self.progress(f"{name}: {detail} ({seconds:.1f} s)")
+        analyze()
 
     def count(self, key: str, n: int) -> None:
         self.counts[key] = self.counts.get(key, 0) + n

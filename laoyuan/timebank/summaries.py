@@ -12,10 +12,11 @@ import datetime
 from collections.abc import Iterator
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 
+from laoyuan.core.db import lock_for_rebuild
 from laoyuan.timebank.enums import HourAccountKind, HourEntryKind
 
 KEY = ("district_id", "street_id", "community_id", "compound_id", "month")
@@ -73,11 +74,13 @@ def write(month_model: Any, found: dict[tuple[Any, ...], int]) -> int:
     return len(found)
 
 
+@transaction.atomic
 def rebuild() -> int:
-    """Rewrite every row from the ledger (in a transaction, while no claim is being verified);
-    the number of rows written."""
+    """Rewrite every row from the ledger; the number of rows written. Safe while claims are
+    being verified: the table is locked first (``lock_for_rebuild``)."""
     from laoyuan.timebank.models import HourPosting, HoursMonth
 
+    lock_for_rebuild(HoursMonth)
     return write(HoursMonth, from_ledger(HourPosting))
 
 

@@ -19,11 +19,12 @@ import datetime
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from laoyuan.accounts.scoping import NOTHING, Scope
+from laoyuan.core.db import lock_for_rebuild
 from laoyuan.workorders.enums import CategoryKind
 from laoyuan.workorders.models import OrderMonth, WorkOrder
 
@@ -130,9 +131,11 @@ def _all_rows() -> dict[Any, Row]:
     return tally(orders.iterator(chunk_size=BATCH))
 
 
+@transaction.atomic
 def rebuild() -> int:
-    """Rewrite every row from the orders (call in a transaction, with no order being changed);
-    the number of rows written."""
+    """Rewrite every row from the orders; the number of rows written. Safe while orders are
+    being changed: the table is locked first (``lock_for_rebuild``)."""
+    lock_for_rebuild(OrderMonth)
     rows = _all_rows()
     OrderMonth.objects.all().delete()
     OrderMonth.objects.bulk_create([OrderMonth(**row) for row in rows.values()], batch_size=BATCH)

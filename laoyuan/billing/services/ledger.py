@@ -5,7 +5,7 @@ entries and postings; ``refresh_bills`` is the only writer of ``Bill.amount`` an
 """
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -30,6 +30,7 @@ from laoyuan.billing.models import (
     OwingAccount,
     Posting,
 )
+from laoyuan.core.db import lock_for_rebuild
 from laoyuan.core.money import to_fen
 from laoyuan.orgs.models import PropertyCompany
 from laoyuan.places.models import Compound, House
@@ -39,6 +40,8 @@ from laoyuan.places.models import Compound, House
 CHARGED_KINDS = (EntryKind.CHARGE, EntryKind.OPENING)
 # Rows per INSERT in the bulk paths (well inside SQLite's limit on query parameters).
 BULK_BATCH = 2000
+# Rows per INSERT on PostgreSQL, where a batch is one array per column.
+UNNEST_BATCH = 10_000
 # What a monthly bill summary (``BillSummary``) is keyed by, as columns of billing_bill.
 SUMMARY_KEY = ("compound_id", "company_id", "district_id", "street_id", "period", "trial")
 # What an owing row (``OwingAccount``) is keyed by, as columns of billing_bill.
@@ -301,10 +304,14 @@ def insert_rows(
     returning: bool = False,
 ) -> list[int]:
     """Insert ``rows`` (values in the order of ``columns``, attribute names such as
-    ``entry_id``) with multi-row INSERTs; with ``returning``, the new ids in row order (as
-    ``bulk_create`` reads them). The bulk paths write through this: ``bulk_create`` spends far
-    longer preparing each value in Python than the database spends storing it. No ``save()``,
-    no defaults: every column the table needs is given."""
+    ``entry_id``) in batches; with ``returning``, the new ids in row order (as ``bulk_create``
+    reads them). The bulk paths write through this: ``bulk_create`` spends far longer preparing
+    each value in Python than the database spends storing it. No ``save()``, no defaults: every
+    column the table needs is given.
+
+    On PostgreSQL a batch is one ``INSERT … SELECT FROM unnest(…)`` with an array per column (a
+    query of a few parameters, where a multi-row VALUES of thousands costs the driver longer to
+    split than the database to run); elsewhere, and for JSON columns, a multi-row VALUES."""
     if not rows:
         return []
     fields: list[Field[Any, Any]] = []
@@ -313,30 +320,54 @@ def insert_rows(
         assert isinstance(field, Field)  # a column of the table, not a reverse relation
         fields.append(field)
     stamped = [i for i, field in enumerate(fields) if isinstance(field, DateTimeField)]
-    adapt = connection.ops.adapt_datetimefield_value
+    if stamped:
+        adapt = connection.ops.adapt_datetimefield_value
+        rows = [
+            [adapt(value) if i in stamped else value for i, value in enumerate(row)] for row in rows
+        ]
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(str(field.column)) for field in fields)
+    suffix = f" RETURNING {connection.ops.quote_name('id')}" if returning else ""
+    batches = _unnest_batches if _unnestable(fields) else _values_batches
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        for sql, params in batches(table, names, fields, rows):
+            cursor.execute(sql + suffix, params)
+            if returning:
+                ids.extend(returned[0] for returned in cursor.fetchall())
+    return ids
+
+
+def _unnestable(fields: "Sequence[Field[Any, Any]]") -> bool:
+    return connection.vendor == "postgresql" and not any(
+        field.get_internal_type() == "JSONField" for field in fields
+    )
+
+
+def _values_batches(
+    table: str, names: str, fields: "Sequence[Field[Any, Any]]", rows: Sequence[Sequence[Any]]
+) -> Iterator[tuple[str, list[Any]]]:
     row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
     limit = connection.features.max_query_params or 65535
     size = max(1, min(BULK_BATCH, (limit - 1) // len(fields)))
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), size):
-            batch = rows[start : start + size]
-            params: list[Any] = []
-            for row in batch:
-                if stamped:
-                    row = list(row)
-                    for i in stamped:
-                        row[i] = adapt(row[i])
-                params.extend(row)
-            sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row_sql] * len(batch))}"
-            if returning:
-                cursor.execute(f"{sql} RETURNING {connection.ops.quote_name('id')}", params)
-                ids.extend(returned[0] for returned in cursor.fetchall())
-            else:
-                cursor.execute(sql, params)
-    return ids
+    for start in range(0, len(rows), size):
+        batch = rows[start : start + size]
+        sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([row_sql] * len(batch))}"
+        yield sql, [value for row in batch for value in row]
+
+
+def _unnest_batches(
+    table: str, names: str, fields: "Sequence[Field[Any, Any]]", rows: Sequence[Sequence[Any]]
+) -> Iterator[tuple[str, list[Any]]]:
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    # WITH ORDINALITY and ORDER BY keep the rows, and so the returned ids, in the order given.
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) "
+        f"WITH ORDINALITY AS given ({names}, n) ORDER BY n"
+    )
+    for start in range(0, len(rows), UNNEST_BATCH):
+        batch = rows[start : start + UNNEST_BATCH]
+        yield sql, [list(column) for column in zip(*batch, strict=True)]
 
 
 def insert_objects[M: Model](objects: Sequence[M], columns: Sequence[str]) -> None:
@@ -480,15 +511,8 @@ def refresh_owing(accounts: str, params: Sequence[Any]) -> None:
     key = ", ".join(OWING_KEY)
     with connection.cursor() as cursor:
         # Only what changed is written (most payments leave the oldest month as it was), so
-        # the rows are not rewritten, and left dead, on every payment. The keys still owing are
-        # one uncorrelated subquery on the accounts' bills (a correlated one lets SQLite, which
-        # has no statistics, look each row's bills up on any of the bill indexes).
-        cursor.execute(
-            f"DELETE FROM {table} WHERE account_id IN ({accounts}) AND ({key}) NOT IN "
-            f"(SELECT {key} FROM billing_bill WHERE account_id IN ({accounts}) "
-            f"AND amount > paid)",
-            [*params, *params],
-        )
+        # the rows are not rewritten, and left dead, on every payment.
+        cursor.execute(*_owing_delete(table, key, accounts, params))
         cursor.execute(
             f"INSERT INTO {table} ({key}, oldest) SELECT {key}, MIN(period) FROM billing_bill "
             f"WHERE account_id IN ({accounts}) AND amount > paid GROUP BY {key} ORDER BY {key} "
@@ -498,16 +522,33 @@ def refresh_owing(accounts: str, params: Sequence[Any]) -> None:
         )
 
 
+def _owing_delete(
+    table: str, key: str, accounts: str, params: Sequence[Any]
+) -> tuple[str, list[Any]]:
+    """The DELETE of the owing rows of ``accounts`` whose key no longer has a bill owing, and
+    its parameters. PostgreSQL turns a correlated NOT EXISTS into
+    one anti-join, where a NOT IN of a subquery too large to hash is scanned again for every
+    row; SQLite, which has no statistics, is given the keys still owing as one uncorrelated
+    subquery (a correlated one lets it look each row's bills up on any of the bill indexes)."""
+    if connection.vendor == "postgresql":
+        match = " AND ".join(f"b.{column} = {table}.{column}" for column in OWING_KEY)
+        return (
+            f"DELETE FROM {table} WHERE account_id IN ({accounts}) AND NOT EXISTS "
+            f"(SELECT 1 FROM billing_bill b WHERE {match} AND b.amount > b.paid)"
+        ), list(params)
+    return (
+        f"DELETE FROM {table} WHERE account_id IN ({accounts}) AND ({key}) NOT IN "
+        f"(SELECT {key} FROM billing_bill WHERE account_id IN ({accounts}) AND amount > paid)"
+    ), [*params, *params]
+
+
 @transaction.atomic
 def rebuild_summaries() -> int:
     """Rewrite every monthly bill summary and owing row from the bills (after a restore or a
     repair); the number of summaries written. On PostgreSQL the summaries are locked against
     writers first: a payment that already moved a summary is waited for (and counted from its
     bills), one still to move it waits and then adds its difference to the rebuilt row."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            table = connection.ops.quote_name(BillSummary._meta.db_table)
-            cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
+    lock_for_rebuild(BillSummary)
     BillSummary.objects.all().delete()
     summarise_bills("1 = 1", [])
     refresh_owing("SELECT id FROM billing_account", [])
