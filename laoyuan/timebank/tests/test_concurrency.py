@@ -238,3 +238,53 @@ def test_two_overlapping_claims_at_once_keep_one(cast):
     assert (len(done), len(refused)) == (1, 1), results
     assert list(refused[0].message_dict) == ["start"]
     assert Claim.objects.count() == 1
+
+
+def test_a_rebuild_of_the_verified_hours_while_a_claim_is_verified_keeps_its_minutes(cast):
+    """``timebank_check --rebuild`` while a claim's hours are being posted: the rebuild locks
+    the monthly table first, so it waits for the posting's commit and reads it (without the
+    lock it reads the ledger before the posting and its rewrite loses those minutes)."""
+    import time
+
+    from django.db import transaction
+
+    from laoyuan.timebank import summaries
+    from laoyuan.timebank.models import HoursMonth
+
+    earn(cast, h.volunteer(cast), MARCH, 8, 9)  # a month row already there: 60 minutes
+    activity = h.activity(cast, MARCH, 9, 12)
+    made = claims.create_claim(
+        actor=cast.users[Role.RESIDENT], activity=activity, start=activity.start, end=activity.end
+    )
+    posted = threading.Event()
+    errors: list[BaseException] = []
+
+    def verify() -> None:
+        try:
+            with transaction.atomic():
+                claims.verify_claim(actor=cast.users[Role.COMMUNITY], claim=made)
+                posted.set()
+                time.sleep(1.0)  # the rebuild starts meanwhile and must wait for this commit
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+            posted.set()
+        finally:
+            connection.close()
+
+    def rebuild() -> None:
+        try:
+            posted.wait(30)
+            summaries.rebuild()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=verify), threading.Thread(target=rebuild)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert list(summaries.mismatches()) == []
+    assert list(HoursMonth.objects.values_list("minutes", flat=True)) == [240]

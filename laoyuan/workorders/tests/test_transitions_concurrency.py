@@ -110,3 +110,55 @@ def test_concurrent_steps_on_orders_of_one_compound_keep_its_monthly_summary(cas
     month = summaries.month_of(orders[0].created_at)
     row = OrderMonth.objects.get(compound=cast.a.compound, month=month)
     assert (row.created, row.accepted) == (4, 4)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_of_the_summaries_while_an_order_moves_counts_it_once(cast):
+    """``workorder_months --rebuild`` while a step is being taken: the rebuild locks the table
+    first, so it waits for the step's commit and reads the order with it (without the lock it
+    reads the order as before the step and inserts its rows beside the step's new ones: that
+    compound's month counted twice)."""
+    import time
+
+    from django.db import transaction
+
+    from laoyuan.workorders import summaries
+    from laoyuan.workorders.models import OrderMonth
+
+    order = walk(cast, report(cast, _repair()), Status.DISPATCHED)
+    stepped, rebuilt = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def step() -> None:
+        try:
+            with transaction.atomic():
+                transition(order_id=order.pk, actor=cast.users[Role.COMPANY], action="accept")
+                stepped.set()
+                time.sleep(1.0)  # the rebuild starts meanwhile and must wait for this commit
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+            stepped.set()
+        finally:
+            connections.close_all()
+
+    def rebuild() -> None:
+        try:
+            stepped.wait(30)
+            summaries.rebuild()
+            rebuilt.set()
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=step), threading.Thread(target=rebuild)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == [] and rebuilt.is_set()
+    assert list(summaries.mismatches()) == []
+    month = summaries.month_of(order.created_at)
+    rows = OrderMonth.objects.filter(compound=cast.a.compound, month=month)
+    assert [(row.created, row.accepted) for row in rows] == [(1, 1)]

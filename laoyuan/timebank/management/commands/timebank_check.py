@@ -18,7 +18,7 @@ class Command(BaseCommand):
             "--rebuild",
             action="store_true",
             help="rewrite the monthly verified hours from the postings before checking "
-            "(after a restore or a bulk load; run it while no claim is being verified)",
+            "(after a restore or a bulk load; the summaries are locked against writers meanwhile)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
