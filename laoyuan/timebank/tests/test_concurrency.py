@@ -265,7 +265,7 @@ def test_a_rebuild_of_the_verified_hours_while_a_claim_is_verified_keeps_its_min
                 claims.verify_claim(actor=cast.users[Role.COMMUNITY], claim=made)
                 posted.set()
                 time.sleep(1.0)  # the rebuild starts meanwhile and must wait for this commit
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:  # reported by the assertion below
             errors.append(error)
             posted.set()
         finally:
@@ -275,7 +275,7 @@ def test_a_rebuild_of_the_verified_hours_while_a_claim_is_verified_keeps_its_min
         try:
             posted.wait(30)
             summaries.rebuild()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()

@@ -136,7 +136,7 @@ def test_a_rebuild_of_the_summaries_while_an_order_moves_counts_it_once(cast):
                 transition(order_id=order.pk, actor=cast.users[Role.COMPANY], action="accept")
                 stepped.set()
                 time.sleep(1.0)  # the rebuild starts meanwhile and must wait for this commit
-        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as error:  # reported by the assertion below
             errors.append(error)
             stepped.set()
         finally:
@@ -147,7 +147,7 @@ def test_a_rebuild_of_the_summaries_while_an_order_moves_counts_it_once(cast):
             stepped.wait(30)
             summaries.rebuild()
             rebuilt.set()
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             errors.append(error)
         finally:
             connections.close_all()
