@@ -12,7 +12,8 @@ class Command(BaseCommand):
     help = (
         "Check that the monthly work-order summaries the dashboard's trend reads equal the "
         "orders; exits 1 with the first difference. --rebuild first rewrites them from the "
-        "orders (after a restore or a bulk load; the summaries are locked against writers meanwhile)."
+        "orders (after a restore or a bulk load; the summaries are locked against writers "
+        "meanwhile)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
