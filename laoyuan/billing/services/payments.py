@@ -66,7 +66,12 @@ from laoyuan.billing.services.ledger import (
     reverse_entry,
     unallocated_credit,
 )
-from laoyuan.billing.services.receipts import issue_receipt, issue_receipts, payment_reversal
+from laoyuan.billing.services.receipts import (
+    issue_receipt,
+    issue_receipts,
+    lock_counter,
+    payment_reversal,
+)
 from laoyuan.core import audit
 from laoyuan.core.money import to_fen
 from laoyuan.orgs.models import PropertyCompany
@@ -850,6 +855,10 @@ def reverse_payment(*, payment: Payment, actor: Any, reason: str) -> JournalEntr
     if payment_reversal(payment) is not None:
         raise ValidationError({"payment": _("This payment has already been reversed.")})
     entry = JournalEntry.objects.get(payment=payment, kind=EntryKind.PAYMENT, reverses__isnull=True)
+    # The company's receipt counter before the bills, as every payment takes it: a batch moves
+    # its bills' summaries in chunks, not in one key order, and must not meet a reversal doing
+    # the same the other way round.
+    lock_counter(payment.company)
     reversal = reverse_entry(entry=entry, actor=actor, memo=reason)
     allocate_credit(account=account, actor=actor, memo="reversed payment taken back from bills")
     audit.record(

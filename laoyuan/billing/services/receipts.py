@@ -33,14 +33,22 @@ def receipt_number(company: PropertyCompany, sequence: int) -> str:
     return f"{company.code}-{sequence:08d}"
 
 
-def _take_numbers(company: PropertyCompany, count: int) -> int:
-    """Reserve ``count`` consecutive numbers from the company's counter, locked until the
-    transaction ends; returns the first. The counter row is created on first use (a concurrent
-    first use waits on the unique key, then reads the winner's row)."""
+def lock_counter(company: PropertyCompany) -> ReceiptCounter:
+    """The company's receipt counter, locked until the transaction ends (created on first use:
+    a concurrent first use waits on the unique key, then reads the winner's row). Every path
+    that moves the company's bills for a payment holds it first (a reversal too, though it
+    takes no number), so no two of them move the bills' monthly summaries at once."""
     counter = ReceiptCounter.objects.select_for_update().filter(company=company).first()
     if counter is None:
         ReceiptCounter.objects.get_or_create(company=company)
         counter = ReceiptCounter.objects.select_for_update().get(company=company)
+    return counter
+
+
+def _take_numbers(company: PropertyCompany, count: int) -> int:
+    """Reserve ``count`` consecutive numbers from the company's counter, locked until the
+    transaction ends; returns the first."""
+    counter = lock_counter(company)
     first = counter.last + 1
     counter.last += count
     counter.save(update_fields=["last"])

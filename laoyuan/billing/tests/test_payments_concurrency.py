@@ -176,3 +176,49 @@ def test_a_desk_payment_and_a_batch_in_one_compound_never_deadlock(cast):
         assert (summary.amount, summary.paid) == (Decimal("73.20"), Decimal("73.20"))
     assert ReceiptCounter.objects.get(company=cast.a.company).last == 16
     assert checks.first_discrepancy() is None
+
+
+def test_a_reversal_waits_for_the_company_receipt_counter(cast):
+    """A reversal moves its bills' summaries only while it holds the company's receipt counter,
+    as every payment path does: here it waits for a transaction holding the counter (a batch
+    mid-way) and goes on once that commits."""
+    import time
+
+    from django.db import transaction
+
+    from laoyuan.billing.services.payments import reverse_payment
+    from laoyuan.billing.services.receipts import lock_counter
+
+    posted_scheme(cast.a.compound)
+    cashier = cast.users[Role.COMPANY]
+    receipt = payment(cast.a.house, cashier, "BANK-77")()
+    holding, released = threading.Event(), threading.Event()
+    finished: list[float] = []
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                lock_counter(cast.a.company)
+                holding.set()
+                time.sleep(1.0)
+                released.set()
+        finally:
+            connection.close()
+
+    def reverse() -> None:
+        try:
+            holding.wait(30)
+            reverse_payment(payment=receipt.payment, actor=cashier, reason="bounced transfer")
+            finished.append(released.is_set())
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=hold), threading.Thread(target=reverse)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # The reversal finished, and only after the counter's holder had let it go.
+    assert finished == [True]
+    assert balance(household_account(cast.a.house)) == Decimal("0.00")
+    assert checks.first_discrepancy() is None
