@@ -359,7 +359,7 @@ def _values_batches(
 def _unnest_batches(
     table: str, names: str, fields: "Sequence[Field[Any, Any]]", rows: Sequence[Sequence[Any]]
 ) -> Iterator[tuple[str, list[Any]]]:
-    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    arrays = ", ".join(f"%s::{_base_type(field)}[]" for field in fields)
     # WITH ORDINALITY and ORDER BY keep the rows, and so the returned ids, in the order given.
     sql = (
         f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) "
@@ -368,6 +368,14 @@ def _unnest_batches(
     for start in range(0, len(rows), UNNEST_BATCH):
         batch = rows[start : start + UNNEST_BATCH]
         yield sql, [list(column) for column in zip(*batch, strict=True)]
+
+
+def _base_type(field: "Field[Any, Any]") -> str:
+    """The column's type without its modifier (``varchar(64)`` → ``varchar``): an explicit cast
+    to ``varchar(64)[]`` would cut a longer string short without a word, where storing the
+    unmodified array into the column checks each value as a VALUES list does (too long raises)."""
+    db_type = field.db_type(connection) or ""
+    return db_type.split("(", 1)[0].strip()
 
 
 def insert_objects[M: Model](objects: Sequence[M], columns: Sequence[str]) -> None:

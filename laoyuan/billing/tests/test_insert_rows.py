@@ -5,7 +5,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from laoyuan.billing.enums import EntryKind
 from laoyuan.billing.models import JournalEntry, Posting
@@ -65,8 +66,6 @@ def test_without_returning_writes_every_row(cast: Cast) -> None:
 def test_postgresql_writes_one_statement_per_batch(cast: Cast) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the array path is PostgreSQL's")
-    from django.test.utils import CaptureQueriesContext
-
     with CaptureQueriesContext(connection) as queries:
         insert_rows(
             JournalEntry,
@@ -76,3 +75,19 @@ def test_postgresql_writes_one_statement_per_batch(cast: Cast) -> None:
     inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
     assert len(inserts) == 1 and "unnest(" in inserts[0]
     assert JournalEntry.objects.filter(reference__startswith="U").count() == 2500
+
+
+def test_postgresql_refuses_a_string_too_long_for_its_column(cast: Cast) -> None:
+    # An explicit cast to the column's varchar(64)[] would store the first 64 characters.
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite does not check a column's length")
+    with pytest.raises(DataError, match="too long"), transaction.atomic():
+        insert_rows(
+            JournalEntry,
+            ["kind", "district_id", "reference", "memo", "created_at"],
+            [
+                [EntryKind.FUNDING, cast.district.pk, "fits", "", AT],
+                [EntryKind.FUNDING, cast.district.pk, "x" * 65, "", AT],
+            ],
+        )
+    assert not JournalEntry.objects.filter(reference__in=["fits", "x" * 64]).exists()
