@@ -17,6 +17,7 @@ from laoyuan.billing.models import Payment, Receipt, ReceiptCounter
 from laoyuan.billing.services.ledger import balance, household_account
 from laoyuan.billing.services.payments import PaymentRow, record_payments, take_payment
 from laoyuan.billing.tests.factories import posted_scheme
+from laoyuan.core.tests.locks import blocks_another
 from laoyuan.factories import HouseFactory
 
 pytestmark = [
@@ -182,7 +183,6 @@ def test_a_reversal_waits_for_the_company_receipt_counter(cast):
     """A reversal moves its bills' summaries only while it holds the company's receipt counter,
     as every payment path does: here it waits for a transaction holding the counter (a batch
     mid-way) and goes on once that commits."""
-    import time
 
     from django.db import transaction
 
@@ -193,14 +193,15 @@ def test_a_reversal_waits_for_the_company_receipt_counter(cast):
     cashier = cast.users[Role.COMPANY]
     receipt = payment(cast.a.house, cashier, "BANK-77")()
     holding, released = threading.Event(), threading.Event()
-    finished: list[float] = []
+    finished: list[bool] = []
+    waited: list[bool] = []
 
     def hold() -> None:
         try:
             with transaction.atomic():
                 lock_counter(cast.a.company)
                 holding.set()
-                time.sleep(1.0)
+                waited.append(blocks_another())
                 released.set()
         finally:
             connection.close()
@@ -219,6 +220,6 @@ def test_a_reversal_waits_for_the_company_receipt_counter(cast):
     for thread in threads:
         thread.join(timeout=60)
     # The reversal finished, and only after the counter's holder had let it go.
-    assert finished == [True]
+    assert finished == [True] and waited == [True]
     assert balance(household_account(cast.a.house)) == Decimal("0.00")
     assert checks.first_discrepancy() is None

@@ -30,6 +30,7 @@ from laoyuan.billing.services.ledger import (
     unallocated_credit,
 )
 from laoyuan.billing.tests.factories import posted_scheme
+from laoyuan.core.tests.locks import blocks_another
 from laoyuan.factories import BuildingFactory, CompoundFactory, HouseFactory
 from laoyuan.places.enums import ManagementMode
 from laoyuan.places.models import Compound, House
@@ -110,6 +111,7 @@ def test_a_run_waits_for_a_payment_in_progress_and_applies_its_credit(cast):
     account = household_account(cast.a.house)
     cash = company_account(cast.a.company, AccountKind.CASH)
     locked, run_started = threading.Event(), threading.Event()
+    waited: list[bool] = []
 
     def payment() -> None:  # as take_payment does: lock the account, post, commit
         try:
@@ -117,7 +119,8 @@ def test_a_run_waits_for_a_payment_in_progress_and_applies_its_credit(cast):
                 lock_account(account.pk)
                 locked.set()
                 run_started.wait(10)
-                time.sleep(1)  # the run reaches the account lock meanwhile, and waits
+                # The run reaches the account lock meanwhile, and waits.
+                waited.append(blocks_another())
                 post_entry(
                     kind=EntryKind.PAYMENT,
                     lines=[Line(cash, Decimal("100.00")), Line(account, Decimal("-100.00"))],
@@ -138,7 +141,7 @@ def test_a_run_waits_for_a_payment_in_progress_and_applies_its_credit(cast):
     run_started.set()
     done = runs.execute_run(run_id=created.pk)
     payer.join(30)
-    assert done.status == RunStatus.DONE
+    assert done.status == RunStatus.DONE and waited == [True]
     bill = Bill.objects.get(house=cast.a.house, period=JAN)
     assert (bill.amount, bill.paid) == (Decimal("43.20"), Decimal("43.20"))
     assert unallocated_credit(account) == Decimal("56.80")

@@ -19,6 +19,7 @@ from django.utils import translation
 from laoyuan.accounts.enums import Role
 from laoyuan.billing import checks as fee_checks
 from laoyuan.billing.tests.factories import bill
+from laoyuan.core.tests.locks import blocks_another
 from laoyuan.people.models import Person
 from laoyuan.timebank import checks
 from laoyuan.timebank.enums import ClaimStatus
@@ -244,7 +245,6 @@ def test_a_rebuild_of_the_verified_hours_while_a_claim_is_verified_keeps_its_min
     """``timebank_check --rebuild`` while a claim's hours are being posted: the rebuild locks
     the monthly table first, so it waits for the posting's commit and reads it (without the
     lock it reads the ledger before the posting and its rewrite loses those minutes)."""
-    import time
 
     from django.db import transaction
 
@@ -258,13 +258,15 @@ def test_a_rebuild_of_the_verified_hours_while_a_claim_is_verified_keeps_its_min
     )
     posted = threading.Event()
     errors: list[BaseException] = []
+    waited: list[bool] = []
 
     def verify() -> None:
         try:
             with transaction.atomic():
                 claims.verify_claim(actor=cast.users[Role.COMMUNITY], claim=made)
                 posted.set()
-                time.sleep(1.0)  # the rebuild starts meanwhile and must wait for this commit
+                # The rebuild starts meanwhile and must wait for this commit.
+                waited.append(blocks_another())
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
             posted.set()
@@ -285,6 +287,6 @@ def test_a_rebuild_of_the_verified_hours_while_a_claim_is_verified_keeps_its_min
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert errors == []
+    assert errors == [] and waited == [True]
     assert list(summaries.mismatches()) == []
     assert list(HoursMonth.objects.values_list("minutes", flat=True)) == [240]

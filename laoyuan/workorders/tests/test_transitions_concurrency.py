@@ -7,6 +7,7 @@ import pytest
 from django.db import connection, connections
 
 from laoyuan.accounts.enums import Role
+from laoyuan.core.tests.locks import blocks_another
 from laoyuan.factories import user_with
 from laoyuan.workorders.enums import Action, Status
 from laoyuan.workorders.models import Category, Event
@@ -119,7 +120,6 @@ def test_a_rebuild_of_the_summaries_while_an_order_moves_counts_it_once(cast):
     first, so it waits for the step's commit and reads the order with it (without the lock it
     reads the order as before the step and inserts its rows beside the step's new ones: that
     compound's month counted twice)."""
-    import time
 
     from django.db import transaction
 
@@ -129,13 +129,15 @@ def test_a_rebuild_of_the_summaries_while_an_order_moves_counts_it_once(cast):
     order = walk(cast, report(cast, _repair()), Status.DISPATCHED)
     stepped, rebuilt = threading.Event(), threading.Event()
     errors: list[BaseException] = []
+    waited: list[bool] = []
 
     def step() -> None:
         try:
             with transaction.atomic():
                 transition(order_id=order.pk, actor=cast.users[Role.COMPANY], action="accept")
                 stepped.set()
-                time.sleep(1.0)  # the rebuild starts meanwhile and must wait for this commit
+                # The rebuild starts meanwhile and must wait for this commit.
+                waited.append(blocks_another())
         except BaseException as error:  # reported by the assertion below
             errors.append(error)
             stepped.set()
@@ -157,7 +159,7 @@ def test_a_rebuild_of_the_summaries_while_an_order_moves_counts_it_once(cast):
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert errors == [] and rebuilt.is_set()
+    assert errors == [] and rebuilt.is_set() and waited == [True]
     assert list(summaries.mismatches()) == []
     month = summaries.month_of(order.created_at)
     rows = OrderMonth.objects.filter(compound=cast.a.compound, month=month)
