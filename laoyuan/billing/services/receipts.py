@@ -35,9 +35,11 @@ def receipt_number(company: PropertyCompany, sequence: int) -> str:
 
 def lock_counter(company: PropertyCompany) -> ReceiptCounter:
     """The company's receipt counter, locked until the transaction ends (created on first use:
-    a concurrent first use waits on the unique key, then reads the winner's row). Every path
-    that moves the company's bills for a payment holds it first (a reversal too, though it
-    takes no number), so no two of them move the bills' monthly summaries at once."""
+    a concurrent first use waits on the unique key, then reads the winner's row). Every payment
+    path holds it before it moves the company's bills (a reversal too, though it takes no
+    number), so no two payments move the bills' monthly summaries at once. The billing run and
+    ``correct_bill`` move summaries without it, holding the locks of the accounts they touch
+    (a run takes its chunk's in key order)."""
     counter = ReceiptCounter.objects.select_for_update().filter(company=company).first()
     if counter is None:
         ReceiptCounter.objects.get_or_create(company=company)
