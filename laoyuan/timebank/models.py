@@ -382,7 +382,11 @@ class HourEntry(AppendOnlyModel):
         verbose_name = _("hours entry")
         verbose_name_plural = _("hours entries")
         ordering = ["id"]
-        indexes = [models.Index(fields=["district", "kind", "on"])]
+        indexes = [
+            models.Index(fields=["district", "kind", "on"]),
+            # Redemptions of a month, by their entries (the district view's offsets).
+            models.Index(fields=["kind", "on"]),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["claim"],
