@@ -133,13 +133,6 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Memory per sort or hash of a query (PostgreSQL's default is 4MB): the district view groups
-    # every household in arrears of a district (119,000 at ten times Guancheng), which spilled
-    # to disk and took twice as long at the default.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        f"-c work_mem={os.environ.get('DATABASE_WORK_MEM', '16MB')}"
-    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL and a busy timeout let the in-process server and a management command share the file.
     DATABASES["default"]["OPTIONS"] = {

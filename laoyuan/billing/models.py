@@ -343,6 +343,9 @@ class OwingAccount(models.Model):
         ]
         indexes = [
             models.Index(fields=["district", "oldest"]),
+            # Arrears by age groups a district's owing rows by account: read in this index's
+            # order, the grouping streams instead of hashing (over 100,000 rows at scale 10).
+            models.Index(fields=["district", "account", "oldest"]),
             models.Index(fields=["street", "oldest"]),
             models.Index(fields=["company", "oldest"]),
         ]
